@@ -1,0 +1,1 @@
+"""Reproducible performance and quality benchmarks; `make bench` runs them all."""

@@ -1,0 +1,21 @@
+"""Demo data: every module adds its seed here, so `jiaoguan demo` shows a populated platform."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session
+
+from jiaoguan.platform.bootstrap import DemoAccount, seed_demo
+
+# Seeders run after the organisation exists, in registration order.
+DemoSeeder = Callable[[Session], None]
+DEMO_SEEDERS: list[DemoSeeder] = []
+
+
+def seed_everything(db: Session, password: str) -> list[DemoAccount]:
+    accounts = seed_demo(db, password)
+    db.flush()
+    for seeder in DEMO_SEEDERS:
+        seeder(db)
+    return accounts

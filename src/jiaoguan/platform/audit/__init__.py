@@ -1,0 +1,1 @@
+"""Audit log: every write and every sensitive read, append-only."""

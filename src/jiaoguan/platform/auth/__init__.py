@@ -1,0 +1,1 @@
+"""Organisation, users, roles, permissions, sessions, tokens and data scope."""

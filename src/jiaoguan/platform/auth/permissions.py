@@ -1,0 +1,105 @@
+"""Known permissions and the built-in roles' defaults; modules register their own permissions here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Permission:
+    code: str
+    label: str
+
+
+PERMISSIONS: dict[str, Permission] = {}
+
+
+def register_permission(code: str, label: str) -> str:
+    PERMISSIONS[code] = Permission(code, label)
+    return code
+
+
+ORG_READ = register_permission("org.read", "查看组织机构")
+ORG_WRITE = register_permission("org.write", "维护组织机构")
+USER_READ = register_permission("user.read", "查看用户")
+USER_WRITE = register_permission("user.write", "维护用户")
+ROLE_READ = register_permission("role.read", "查看角色")
+ROLE_WRITE = register_permission("role.write", "维护角色与权限")
+TOKEN_MANAGE = register_permission("token.manage", "管理设备与接口令牌")
+AUDIT_READ = register_permission("audit.read", "查阅审计日志")
+WORKORDER_READ = register_permission("workorder.read", "查看工单")
+WORKORDER_CREATE = register_permission("workorder.create", "创建与派发工单")
+WORKORDER_HANDLE = register_permission("workorder.handle", "签收与反馈工单")
+WORKORDER_REVIEW = register_permission("workorder.review", "审核与办结工单")
+PUSH_RECEIVE = register_permission("push.receive", "接收实时推送")
+DEVICE_INGEST = register_permission("device.ingest", "设备数据上报")
+
+
+@dataclass(frozen=True)
+class BuiltinRole:
+    code: str
+    name: str
+    description: str
+    permissions: tuple[str, ...]
+
+
+_ALL_WORKORDER = (WORKORDER_READ, WORKORDER_CREATE, WORKORDER_HANDLE, WORKORDER_REVIEW)
+
+BUILTIN_ROLES: tuple[BuiltinRole, ...] = (
+    BuiltinRole("admin", "系统管理员", "维护组织、用户、角色，查阅审计", ("*",)),
+    BuiltinRole(
+        "dispatcher",
+        "指挥员",
+        "指挥中心值班，接警派警、处置预警",
+        (ORG_READ, USER_READ, PUSH_RECEIVE, *_ALL_WORKORDER),
+    ),
+    BuiltinRole(
+        "officer",
+        "民警/辅警",
+        "一线执勤，签收与反馈任务",
+        (ORG_READ, PUSH_RECEIVE, WORKORDER_READ, WORKORDER_HANDLE),
+    ),
+    BuiltinRole(
+        "duty_manager",
+        "勤务管理员",
+        "排班与勤务考核",
+        (ORG_READ, USER_READ, PUSH_RECEIVE, *_ALL_WORKORDER),
+    ),
+    BuiltinRole(
+        "supervisor",
+        "监管员",
+        "车驾管业务监管，审核整改反馈",
+        (ORG_READ, USER_READ, PUSH_RECEIVE, *_ALL_WORKORDER),
+    ),
+    BuiltinRole(
+        "grid_worker",
+        "网格员",
+        "采集核录要素，处理网格任务",
+        (ORG_READ, PUSH_RECEIVE, WORKORDER_READ, WORKORDER_HANDLE),
+    ),
+    BuiltinRole(
+        "agency_operator",
+        "机构操作员",
+        "社会化服务机构办理业务、反馈预警",
+        (PUSH_RECEIVE, WORKORDER_READ, WORKORDER_HANDLE),
+    ),
+    BuiltinRole(
+        "leader",
+        "领导",
+        "查看全局态势、统计与审计",
+        (
+            ORG_READ,
+            USER_READ,
+            ROLE_READ,
+            AUDIT_READ,
+            PUSH_RECEIVE,
+            WORKORDER_READ,
+            WORKORDER_REVIEW,
+        ),
+    ),
+    BuiltinRole("device", "设备", "前端设备与对接系统，仅上报数据", (DEVICE_INGEST,)),
+)
+
+
+def grants(held: frozenset[str], needed: str) -> bool:
+    return "*" in held or needed in held

@@ -1,0 +1,1 @@
+"""Shared web layer: templates, layout, navigation, static assets from npm packages."""

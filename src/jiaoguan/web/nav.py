@@ -1,0 +1,93 @@
+"""The navigation: every module of SYSTEM.md, built or not, so users see the whole platform honestly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class NavItem:
+    key: str
+    title: str
+    icon: str
+    href: str
+    permission: str | None = None
+    built: bool = True
+    summary: str = ""
+    children: tuple[NavItem, ...] = field(default_factory=tuple)
+
+
+def _planned(key: str, title: str, icon: str, summary: str) -> NavItem:
+    return NavItem(key, title, icon, f"/modules/{key}", built=False, summary=summary)
+
+
+NAVIGATION: list[NavItem] = [
+    NavItem("home", "首页", "ti-home", "/"),
+    _planned(
+        "command",
+        "智慧指挥",
+        "ti-map-2",
+        "一张图指挥：警情接入、警力实时定位、就近派警、两级指挥、手机端出警、响应时效统计。",
+    ),
+    _planned(
+        "duty",
+        "勤务管理",
+        "ti-calendar-time",
+        "岗点（一二三级岗）、巡逻线、班次排班、离岗/迟到/早退检测与勤务考核。",
+    ),
+    _planned(
+        "checkpoint",
+        "缉查布控",
+        "ti-car",
+        "GA/T 1400 卡口过车接入、轨迹查询、布控库、实时预警与拦截处置、套牌与闯禁行分析。",
+    ),
+    _planned(
+        "traffic",
+        "路况感知",
+        "ti-activity",
+        "检测器数据、拥堵与事件自动发现、团雾预警与可变限速、设备运维。",
+    ),
+    _planned(
+        "registry",
+        "一标六实",
+        "ti-database",
+        "标准地址与实有驾驶人、房屋、单位、机动车、道路、交通设施六类要素台账，标签与网格任务。",
+    ),
+    _planned(
+        "licensing",
+        "智慧车管",
+        "ti-id",
+        "网上车驾管业务、自助体检、绿色通道、网上约考、智能查验通道、举报奖励与快处快赔。",
+    ),
+    _planned(
+        "supervision",
+        "业务监管",
+        "ti-shield-check",
+        "社会化服务机构备案授权、业务流水预警模型、抽查、视频巡查、整改闭环与考评。",
+    ),
+    _planned(
+        "analytics",
+        "研判分析",
+        "ti-chart-bar",
+        "考核指标、事故分析、自动生成研判分析报告、领导大屏。",
+    ),
+    NavItem("workorders", "工单", "ti-checklist", "/workorders", permission="workorder.read"),
+    NavItem(
+        "admin",
+        "系统管理",
+        "ti-settings",
+        "/admin",
+        children=(
+            NavItem("org_units", "组织机构", "ti-sitemap", "/admin/org-units", "org.read"),
+            NavItem("users", "用户", "ti-users", "/admin/users", "user.read"),
+            NavItem("roles", "角色权限", "ti-lock", "/admin/roles", "role.read"),
+            NavItem("tokens", "接口令牌", "ti-key", "/admin/tokens", "token.manage"),
+            NavItem("audit", "审计日志", "ti-file-search", "/admin/audit", "audit.read"),
+            NavItem("api_docs", "接口文档", "ti-api", "/api/docs"),
+        ),
+    ),
+]
+
+
+def planned_module(key: str) -> NavItem | None:
+    return next((item for item in NAVIGATION if item.key == key and not item.built), None)
