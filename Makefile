@@ -1,5 +1,5 @@
 # Jiaoguan: `make demo` to try it, `make test` to check it.
-UV ?= uv
+UV ?= $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 export UV_LINK_MODE ?= copy
 
 .PHONY: setup demo serve test test-fast lint bench clean
@@ -8,6 +8,7 @@ node_modules/.package-lock.json: package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund
 
 .venv/.synced: uv.lock pyproject.toml
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	$(UV) sync --locked
 	touch .venv/.synced
 

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
@@ -173,6 +174,25 @@ def install_error_handlers(app: FastAPI, render_error_page: Any) -> None:
             response.headers[key] = value
         return response
 
+    async def on_integrity_error(request: Request, exc: Exception) -> Response:
+        # A constraint the service did not foresee (e.g. a concurrent duplicate): the request's
+        # transaction was rolled back, nothing was half-written; tell the client plainly.
+        return respond(
+            request, 409, [{"loc": [], "msg": "数据冲突：记录重复或仍被引用", "type": "conflict"}]
+        )
+
+    async def on_unexpected(request: Request, exc: Exception) -> Response:
+        # Our bug, not the client's: log it with the request id and answer in Chinese.
+        from jiaoguan.platform.context import current_request
+        from jiaoguan.platform.logging import log
+
+        request_id = current_request.get().request_id
+        log.exception("unhandled error", exc_info=exc)
+        message = f"服务器内部错误，请联系管理员（请求编号 {request_id}）"
+        return respond(request, 500, [{"loc": [], "msg": message, "type": "server_error"}])
+
+    app.add_exception_handler(Exception, on_unexpected)
     app.add_exception_handler(DomainError, on_domain_error)
+    app.add_exception_handler(IntegrityError, on_integrity_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)

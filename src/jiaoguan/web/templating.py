@@ -11,6 +11,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from jiaoguan.platform.audit.labels import action_label, resource_label
 from jiaoguan.platform.auth.service import Principal
 from jiaoguan.platform.deps import CSRF_FIELD, CSRF_HEADER, csrf_token_of
 from jiaoguan.web.nav import NAVIGATION, NavItem
@@ -29,6 +30,8 @@ def _local(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
 
 
 templates.env.filters["local"] = _local
+templates.env.filters["action_label"] = action_label
+templates.env.filters["resource_label"] = resource_label
 templates.env.globals["csrf_field"] = CSRF_FIELD
 templates.env.globals["csrf_header"] = CSRF_HEADER
 

@@ -57,7 +57,7 @@ def login_submit(
     token = service.open_session(
         db, user, settings.session_hours, client, request.headers.get("user-agent", "")
     )
-    record(db, service.principal_of(user), "login", "web_session", user.id)
+    record(db, service.principal_of(user), "login", "user", user.id, detail={"via": "web"})
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
@@ -75,7 +75,7 @@ def logout(request: Request, db: Db, principal: CurrentPrincipal) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         service.close_session(db, token)
-    record(db, principal, "logout", "web_session", principal.user_id)
+    record(db, principal, "logout", "user", principal.user_id)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
