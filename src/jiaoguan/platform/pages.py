@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
 
 from jiaoguan.platform.audit.models import AuditEntry
 from jiaoguan.platform.auth.models import OrgUnit, User
@@ -23,7 +25,7 @@ health_router = APIRouter(tags=["运维"])
 
 
 @counter_source
-def _platform_counters(db: Db, principal: Principal) -> list[Counter]:
+def _platform_counters(db: Session, principal: Principal) -> list[Counter]:
     units = db.scalar(select(func.count()).select_from(scope_units(principal).subquery())) or 0
     users = db.scalar(select(func.count(User.id)).where(in_scope(principal, User.unit_id))) or 0
     counters = [
@@ -44,18 +46,32 @@ def _platform_counters(db: Db, principal: Principal) -> list[Counter]:
     return counters
 
 
+def daily_activity(db: Session, principal: Principal, days: int = 7) -> dict[str, list[object]]:
+    """Audited operations per day (Beijing dates) in the principal's subtree, for the home chart."""
+    zone = dt.timezone(dt.timedelta(hours=8))
+    today = dt.datetime.now(zone).date()
+    start = dt.datetime.combine(today - dt.timedelta(days=days - 1), dt.time(), zone)
+    stamps = db.scalars(
+        select(AuditEntry.at).where(
+            AuditEntry.at >= start,
+            AuditEntry.unit_path.startswith(principal.unit_path, autoescape=True),
+        )
+    )
+    counts = collections.Counter(stamp.astimezone(zone).date() for stamp in stamps)
+    dates = [today - dt.timedelta(days=offset) for offset in range(days - 1, -1, -1)]
+    return {"dates": [d.strftime("%m-%d") for d in dates], "counts": [counts[d] for d in dates]}
+
+
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, db: Db, principal: CurrentPrincipal) -> Response:
     unit = db.get(OrgUnit, principal.unit_id)
-    return render(
-        request,
-        "home.html",
-        {
-            "title": "首页",
-            "pretitle": unit.name if unit else "",
-            "counters": collect_counters(db, principal),
-        },
-    )
+    context = {
+        "title": "首页",
+        "pretitle": unit.name if unit else "",
+        "counters": collect_counters(db, principal),
+        "activity": daily_activity(db, principal),
+    }
+    return render(request, "home.html", context)
 
 
 @router.get("/modules/{key}", response_class=HTMLResponse)
