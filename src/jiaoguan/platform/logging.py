@@ -23,6 +23,8 @@ def configure_logging(level: str = "INFO", as_json: bool = False) -> None:
             colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback
         )
     )
+    # The server's own messages (uvicorn's start-up line, warnings) go to stderr as plain lines.
+    logging.basicConfig(level=level.upper(), format="%(message)s", stream=sys.stderr, force=True)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
