@@ -90,6 +90,8 @@ def require(permission: str) -> Callable[[Principal], Principal]:
         return principal
 
     check.__name__ = f"require_{permission.replace('.', '_')}"
+    # Read by the authorisation-matrix test to know which permission each route demands.
+    check.permission = permission  # type: ignore[attr-defined]
     return check
 
 
@@ -123,6 +125,8 @@ async def csrf_check(request: Request) -> None:
 
 def reason_of(
     request: Request,
+    # Credentials first: a stranger gets 401, never a hint (428) that the route exists.
+    _principal: CurrentPrincipal,
     reason: Annotated[
         str | None,
         Query(max_length=500, description="查询事由：敏感数据查询必须填写，并记入审计日志"),

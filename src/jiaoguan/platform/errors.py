@@ -186,10 +186,14 @@ def install_error_handlers(app: FastAPI, render_error_page: Any) -> None:
         from jiaoguan.platform.context import current_request
         from jiaoguan.platform.logging import log
 
-        request_id = current_request.get().request_id
-        log.exception("unhandled error", exc_info=exc)
+        # Starlette calls this handler outside the request-context middleware, so the request id
+        # comes from the request state and goes on the response here.
+        request_id = getattr(request.state, "request_id", "") or current_request.get().request_id
+        log.exception("unhandled error", exc_info=exc, request_id=request_id)
         message = f"服务器内部错误，请联系管理员（请求编号 {request_id}）"
-        return respond(request, 500, [{"loc": [], "msg": message, "type": "server_error"}])
+        response = respond(request, 500, [{"loc": [], "msg": message, "type": "server_error"}])
+        response.headers["X-Request-ID"] = request_id
+        return response
 
     app.add_exception_handler(Exception, on_unexpected)
     app.add_exception_handler(DomainError, on_domain_error)

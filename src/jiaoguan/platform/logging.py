@@ -63,6 +63,8 @@ class RequestContextMiddleware:
             path=scope["path"],
         )
         token = current_request.set(info)
+        # Kept on the request too: the 500 handler runs after this middleware has returned.
+        scope.setdefault("state", {})["request_id"] = request_id
         structlog.contextvars.bind_contextvars(request_id=request_id)
         has_csrf = f"{CSRF_COOKIE}=" in headers.get("cookie", "")
         csrf_value = "" if has_csrf else new_csrf_token()
