@@ -111,5 +111,12 @@ def browser_as(app: FastAPI) -> Iterator[ClientFactory]:
         client.__exit__(None, None, None)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last: Playwright's sync driver keeps an event loop running in the main
+    thread for the rest of the session, which asyncio tests cannot share."""
+    e2e = Path(__file__).parent / "e2e"
+    items.sort(key=lambda item: e2e in Path(str(item.path)).parents)
+
+
 def pytest_report_header() -> list[str]:
     return [f"postgres: {os.environ.get(POSTGRES_ENV) or 'not set (skipped)'}"]

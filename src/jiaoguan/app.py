@@ -22,7 +22,9 @@ from jiaoguan.platform.auth import service as auth_service
 from jiaoguan.platform.db import Database
 from jiaoguan.platform.deps import csrf_check
 from jiaoguan.platform.errors import install_error_handlers, status_message
+from jiaoguan.platform.events import start_events, stop_events
 from jiaoguan.platform.logging import RequestContextMiddleware, configure_logging, log
+from jiaoguan.platform.push import api as push_api
 from jiaoguan.web.assets import mount_static
 from jiaoguan.web.templating import render, templates
 
@@ -51,6 +53,7 @@ def render_error_page(request: Request, status: int, message: str) -> Response:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
+    events = await start_events(app)
     tasks = [asyncio.create_task(task(app)) for task in BACKGROUND_TASKS]
     log.info("started", version=__version__, database=app.state.db.engine.url.render_as_string())
     try:
@@ -59,9 +62,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        bus = getattr(app.state, "bus", None)
-        if bus is not None:
-            await bus.close()
+        await stop_events(app, events)
         app.state.db.dispose()
         log.info("stopped", demo=settings.demo)
 
@@ -97,6 +98,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         auth_pages.router,
         audit_api.router,
         audit_api.pages,
+        push_api.router,
+        push_api.pages,
         platform_pages.router,
     ):
         app.include_router(router)

@@ -1,0 +1,54 @@
+"""`make bench`: run every benchmark module and write benchmarks/results/<name>.json.
+
+A benchmark module defines `NAME` and `run(progress) -> dict[str, float]`: a flat object of numbers.
+`python -m benchmarks platform` runs only the named ones.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import pkgutil
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+RESULTS = Path(__file__).parent / "results"
+console = Console(stderr=True)
+
+
+def _modules(wanted: list[str]) -> list[str]:
+    found = [
+        info.name
+        for info in pkgutil.iter_modules([str(Path(__file__).parent)])
+        if info.name.startswith("bench_")
+    ]
+    return [m for m in sorted(found) if not wanted or m.removeprefix("bench_") in wanted]
+
+
+def main(argv: list[str]) -> int:
+    RESULTS.mkdir(exist_ok=True)
+    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as progress:
+        for module_name in _modules(argv):
+            module = importlib.import_module(f"benchmarks.{module_name}")
+            started = time.perf_counter()
+            figures = module.run(progress)
+            figures["bench_seconds"] = round(time.perf_counter() - started, 2)
+            path = RESULTS / f"{module.NAME}.json"
+            path.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n")
+            table = Table(title=str(path))
+            table.add_column("key")
+            table.add_column("value", justify="right")
+            for key, value in figures.items():
+                table.add_row(key, f"{value:,.3f}" if isinstance(value, float) else str(value))
+            console.print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
