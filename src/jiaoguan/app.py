@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
@@ -25,12 +24,11 @@ from jiaoguan.platform.errors import install_error_handlers, status_message
 from jiaoguan.platform.events import start_events, stop_events
 from jiaoguan.platform.logging import RequestContextMiddleware, configure_logging, log
 from jiaoguan.platform.push import api as push_api
+from jiaoguan.platform.tasks import BACKGROUND_TASKS
+from jiaoguan.platform.workorders import api as workorders_api
+from jiaoguan.platform.workorders import pages as workorders_pages
 from jiaoguan.web.assets import mount_static
 from jiaoguan.web.templating import render, templates
-
-# Background loops started with the app (work-order escalation, bus consumers, ...).
-BackgroundTask = Callable[[FastAPI], Coroutine[Any, Any, None]]
-BACKGROUND_TASKS: list[BackgroundTask] = []
 
 _HEADINGS = {
     401: "请先登录",
@@ -100,6 +98,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         audit_api.pages,
         push_api.router,
         push_api.pages,
+        workorders_api.router,
+        workorders_pages.router,
         platform_pages.router,
     ):
         app.include_router(router)

@@ -144,7 +144,12 @@ def test_make_bus() -> None:
         "nats://10.0.0.1:4222",
         "nats://10.0.0.2:4222",
     ]
-    for url in ("redis://localhost", "", "nats://", "kafka://x:9092"):
+    isolated = make_bus("nats://127.0.0.1:4222?stream=JG_PILOT&prefix=pilot.")
+    assert isinstance(isolated, NatsBus)
+    assert (isolated.stream, isolated.prefix) == ("JG_PILOT", "pilot.")
+    assert isolated.servers == ["nats://127.0.0.1:4222"]
+    bad = ("redis://localhost", "", "nats://", "kafka://x:9092", "nats://h:4222?color=red")
+    for url in bad:
         with pytest.raises(ValueError, match="不支持的事件总线地址"):
             make_bus(url)
 

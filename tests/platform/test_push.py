@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import queue
+import socket
 import threading
+import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -17,10 +23,12 @@ from sqlalchemy import select
 from jiaoguan.app import create_app
 from jiaoguan.platform.auth.models import OrgUnit, User
 from jiaoguan.platform.errors import Invalid
+from jiaoguan.platform.events import NatsBus
 from jiaoguan.platform.push import notify, notify_in
+from jiaoguan.platform.push.hub import hub_of
 from jiaoguan.platform.push.service import ancestor_paths
 from tests.conftest import ClientFactory, make_settings
-from tests.support.databases import SqliteTemplate
+from tests.support.databases import NATS_ENV, PostgresTemplate, SqliteTemplate, need_service
 from tests.support.live_server import LiveServer
 from tests.support.tokens import mint_token
 
@@ -110,36 +118,41 @@ def test_the_notifications_page_lists_them(app: FastAPI, browser_as: ClientFacto
 
 
 class Stream:
-    """Reads one SSE connection in a thread and hands over its notification frames."""
+    """One SSE connection over a plain socket, read in a thread that hands over notification frames.
+
+    A socket rather than an HTTP client: closing it really hangs up, as a closed browser tab does.
+    """
 
     def __init__(self, url: str, token: str, headers: dict[str, str] | None = None) -> None:
+        parts = urlsplit(url)
+        # HTTP/1.0: the body comes unchunked, frames exactly as the server writes them.
+        lines = [f"GET {parts.path} HTTP/1.0", f"Host: {parts.netloc}"]
+        lines += [
+            f"{k}: {v}" for k, v in {"Authorization": f"Bearer {token}", **(headers or {})}.items()
+        ]
         self.frames: queue.Queue[dict[str, Any]] = queue.Queue()
-        self.opened = threading.Event()
-        self._client = httpx.Client(timeout=httpx.Timeout(30, read=30))
-        self._request = self._client.build_request(
-            "GET", url, headers={"Authorization": f"Bearer {token}", **(headers or {})}
-        )
-        self._response: httpx.Response | None = None
-        self._thread = threading.Thread(target=self._read, daemon=True)
-        self._thread.start()
-        assert self.opened.wait(10), "the stream did not open"
+        self._sock = socket.create_connection((parts.hostname, parts.port), timeout=30)
+        self._sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        self._lines = self._sock.makefile("r", encoding="utf-8", newline=None)
+        self.status = int(self._lines.readline().split()[1])
+        while self._lines.readline().strip():
+            pass  # response headers
+        threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
-        self._response = self._client.send(self._request, stream=True)
-        self.status = self._response.status_code
-        self.opened.set()
         frame: dict[str, str] = {}
         try:
-            for line in self._response.iter_lines():
+            for raw in self._lines:
+                line = raw.rstrip("\r\n")
                 if line == "":
                     if "data" in frame:
                         self.frames.put({"id": int(frame["id"]), **json.loads(frame["data"])})
                     frame = {}
-                elif not line.startswith(":"):
+                elif not line.startswith(":") and ":" in line:
                     key, _, value = line.partition(":")
                     frame[key] = value.removeprefix(" ")
-        except (httpx.HTTPError, RuntimeError):
-            return  # closed by the test
+        except (OSError, ValueError):
+            return  # hung up by the test
 
     def next(self, timeout: float = 10) -> dict[str, Any]:
         return self.frames.get(timeout=timeout)
@@ -152,9 +165,9 @@ class Stream:
         return False
 
     def close(self) -> None:
-        if self._response is not None:
-            self._response.close()
-        self._client.close()
+        with contextlib.suppress(OSError):
+            self._sock.shutdown(socket.SHUT_RDWR)
+        self._sock.close()
 
 
 @pytest.fixture
@@ -192,6 +205,11 @@ def test_the_stream_delivers_live_resumes_and_keeps_to_scope(
         assert resumed.next()["title"] == "重连之后"
     finally:
         resumed.close()
+    # A closed tab is noticed at once, not at the next heartbeat.
+    deadline = time.monotonic() + 3
+    while hub_of(app).connected and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert hub_of(app).connected == 0
 
 
 def test_a_stranger_cannot_open_the_stream(live: tuple[FastAPI, LiveServer]) -> None:
@@ -206,3 +224,38 @@ def test_notify_in_is_part_of_the_callers_transaction(app: FastAPI, as_user: Cli
         notify_in(db, title="回滚的通知", unit_path="/")
         raise RuntimeError("the business write failed")
     assert "回滚的通知" not in _titles(as_user("admin"))
+
+
+def test_push_reaches_a_browser_on_another_worker_through_nats(
+    postgres_template: PostgresTemplate, tmp_path: Path
+) -> None:
+    """Two API workers on one PostgreSQL database and one JetStream stream: a notification written
+    through worker A is relayed by either and reaches a stream held open on worker B."""
+    nats = need_service(NATS_ENV, "NATS JetStream")
+    tag = uuid.uuid4().hex[:8]
+    bus_url = f"{nats}?stream=JGTEST_PUSH_{tag}&prefix=jgp{tag}."
+    url = postgres_template.fresh()
+    worker_a = create_app(make_settings(url, tmp_path / "a", bus_url=bus_url))
+    worker_b = create_app(make_settings(url, tmp_path / "b", bus_url=bus_url))
+    try:
+        with LiveServer(worker_a), LiveServer(worker_b) as server_b:
+            stream = Stream(
+                f"{server_b.url}/api/v1/push/stream", mint_token(worker_b, "jx_officer")
+            )
+            try:
+                sent = notify(worker_a, title="跨进程推送", unit_path="/")
+                got = stream.next()
+                assert (got["id"], got["title"]) == (sent.id, "跨进程推送")
+                assert stream.nothing_within(1.0), "a notification arrived twice"
+            finally:
+                stream.close()
+            asyncio.run(_drop_stream(nats, f"JGTEST_PUSH_{tag}"))
+    finally:
+        postgres_template.drop(url)
+
+
+async def _drop_stream(url: str, stream: str) -> None:
+    bus = NatsBus(url, stream=stream, prefix="jgdrop.")
+    await bus.start()
+    await bus.delete_stream()
+    await bus.close()

@@ -184,7 +184,8 @@ def listed_ids(
     if collection is None:
         return []
     response = client.get(collection, params=params)
-    if response.status_code != 200:
+    # A page collection (/admin/users) answers HTML: it has no ids to offer.
+    if response.status_code != 200 or "json" not in response.headers.get("content-type", ""):
         return []
     return [r["id"] for r in items_of(response.json()) if isinstance(r.get("id"), int)]
 

@@ -6,6 +6,7 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from urllib.parse import parse_qsl
 
 from jiaoguan.platform.events.event import Event
 from jiaoguan.platform.logging import log
@@ -116,14 +117,27 @@ def log_gave_up(event: Event, *, consumer: str, attempts: int) -> None:
 
 
 def make_bus(url: str) -> Bus:
-    """`memory://` (one process) or `nats://host:4222[,nats://other:4222]` (JetStream)."""
+    """`memory://` (one process) or `nats://host:4222[,nats://other:4222][?stream=NAME&prefix=p.]`.
+
+    The query picks the JetStream stream and subject prefix, so two installations (or test runs)
+    can share one NATS server without hearing each other.
+    """
     # Imported here: both backends import this module for the interface.
     from jiaoguan.platform.events.memory import MemoryBus
     from jiaoguan.platform.events.nats_bus import NatsBus
 
     if url.strip() in {"memory://", "memory:"}:
         return MemoryBus()
-    servers = [part.strip() for part in url.split(",") if part.strip()]
-    if servers and all(re.match(r"^(nats|tls)://[^\s/]+/?$", server) for server in servers):
-        return NatsBus(url)
-    raise ValueError(f"不支持的事件总线地址：{url!r}，应为 memory:// 或 nats://主机:端口")
+    servers_part, _, query = url.partition("?")
+    options = dict(parse_qsl(query))
+    servers = [part.strip() for part in servers_part.split(",") if part.strip()]
+    known = set(options) <= {"stream", "prefix"}
+    if known and servers and all(re.match(r"^(nats|tls)://[^\s/?]+/?$", s) for s in servers):
+        return NatsBus(
+            ",".join(servers),
+            stream=options.get("stream", "JIAOGUAN"),
+            prefix=options.get("prefix", "jg."),
+        )
+    raise ValueError(
+        f"不支持的事件总线地址：{url!r}，应为 memory:// 或 nats://主机:端口[?stream=流名&prefix=前缀.]"
+    )

@@ -17,7 +17,7 @@ from jiaoguan.platform.auth.service import Principal
 from jiaoguan.platform.db import Database
 from jiaoguan.platform.deps import Db, get_database, require
 from jiaoguan.platform.push import service
-from jiaoguan.platform.push.hub import hub_of
+from jiaoguan.platform.push.hub import Listener, PushHub, hub_of
 from jiaoguan.platform.push.schemas import NotificationPage, NotificationRead, SeenMark
 from jiaoguan.web.templating import render
 
@@ -46,6 +46,9 @@ async def _frames(
 ) -> AsyncIterator[str]:
     hub = hub_of(request.app)
     listener = hub.listen(principal)
+    # Uvicorn tells a streaming response about a closed tab only through `receive`; without this
+    # watcher the stream would notice at its next heartbeat (and hold up a shutdown until then).
+    watcher = asyncio.create_task(_end_on_disconnect(request, hub, listener))
     try:
         # Listening started before the replay query, so nothing falls between the two;
         # whatever both deliver is sent once, by id.
@@ -68,7 +71,14 @@ async def _frames(
                 newest = item.id
                 yield _frame(item)
     finally:
+        watcher.cancel()
         hub.drop(listener)
+
+
+async def _end_on_disconnect(request: Request, hub: PushHub, listener: Listener) -> None:
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+    hub.end(listener)
 
 
 @router.get(

@@ -66,6 +66,10 @@ class PushHub:
         elif not listener.loop.is_closed():
             listener.loop.call_soon_threadsafe(call, *args)
 
+    def end(self, listener: Listener) -> None:
+        """Ends one stream (its browser went away)."""
+        self._on_loop(listener, self._cut_off, listener)
+
     def close(self) -> None:
         """Ends every open stream (shutdown): browsers reconnect to another worker or later."""
         for listener in list(self._listeners):
