@@ -14,6 +14,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jiaoguan import __version__
 from jiaoguan.config import Settings, get_settings
 from jiaoguan.platform import pages as platform_pages
+from jiaoguan.platform.admin import api as admin_api
+from jiaoguan.platform.admin import pages as admin_pages
 from jiaoguan.platform.audit import api as audit_api
 from jiaoguan.platform.auth import api as auth_api
 from jiaoguan.platform.auth import pages as auth_pages
@@ -100,6 +102,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         push_api.pages,
         workorders_api.router,
         workorders_pages.router,
+        admin_api.router,
+        admin_pages.router,
         platform_pages.router,
     ):
         app.include_router(router)

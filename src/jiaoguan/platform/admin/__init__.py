@@ -1,0 +1,1 @@
+"""Administration registries: org units, users, roles, and the API token page."""
