@@ -7,6 +7,7 @@
   const badge = document.getElementById("jg-bell-count");
   const status = document.getElementById("jg-bell-status");
   const toasts = document.getElementById("jg-toasts");
+  const zone = (document.querySelector('meta[name="timezone"]') || {}).content || "Asia/Shanghai";
   const tones = { info: "azure", success: "green", warning: "yellow", danger: "red" };
   let newest = 0;
   let unread = 0;
@@ -21,7 +22,7 @@
     const row = document.createElement(item.link ? "a" : "div");
     row.className = "list-group-item jg-bell-item";
     if (item.link) row.href = item.link;
-    const time = new Date(item.created_at).toLocaleString("zh-CN", { hour12: false });
+    const time = new Date(item.created_at).toLocaleString("zh-CN", { hour12: false, timeZone: zone });
     const dot = document.createElement("span");
     dot.className = "status-dot status-" + (tones[item.level] || "azure") + " me-2";
     const title = document.createElement("span");
