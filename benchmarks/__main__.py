@@ -1,7 +1,9 @@
 """`make bench`: run every benchmark module and write benchmarks/results/<name>.json.
 
 A benchmark module defines `NAME` and `run(progress) -> dict[str, float]`: a flat object of numbers.
-`python -m benchmarks platform` runs only the named ones.
+A module may also name `ALSO_INTO`: its figures are copied into that result too, when both run
+together (the issue's `city.json` gathers the routing and address figures). `python -m benchmarks
+platform` runs only the named ones.
 """
 
 from __future__ import annotations
@@ -33,21 +35,34 @@ def _modules(wanted: list[str]) -> list[str]:
 def main(argv: list[str]) -> int:
     RESULTS.mkdir(exist_ok=True)
     columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    produced: dict[str, dict[str, float]] = {}
+    copies: list[tuple[str, dict[str, float]]] = []
     with Progress(*columns, console=console) as progress:
         for module_name in _modules(argv):
             module = importlib.import_module(f"benchmarks.{module_name}")
             started = time.perf_counter()
             figures = module.run(progress)
             figures["bench_seconds"] = round(time.perf_counter() - started, 2)
-            path = RESULTS / f"{module.NAME}.json"
-            path.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n")
-            table = Table(title=str(path))
-            table.add_column("key")
-            table.add_column("value", justify="right")
-            for key, value in figures.items():
-                table.add_row(key, f"{value:,.3f}" if isinstance(value, float) else str(value))
-            console.print(table)
+            produced[module.NAME] = figures
+            if getattr(module, "ALSO_INTO", None):
+                copies.append((module.ALSO_INTO, figures))
+            _write(module.NAME, figures)
+    for target, figures in copies:
+        if target in produced:
+            extra = {k: v for k, v in figures.items() if k != "bench_seconds"}
+            _write(target, {**produced[target], **extra})
     return 0
+
+
+def _write(name: str, figures: dict[str, float]) -> None:
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n")
+    table = Table(title=str(path))
+    table.add_column("key")
+    table.add_column("value", justify="right")
+    for key, value in figures.items():
+        table.add_row(key, f"{value:,.3f}" if isinstance(value, float) else str(value))
+    console.print(table)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from jiaoguan import __version__
 from jiaoguan.config import Settings, get_settings
+from jiaoguan.geo import api as geo_api
+from jiaoguan.geo.address import api as address_api
+from jiaoguan.geo.address import pages as address_pages
 from jiaoguan.platform import pages as platform_pages
 from jiaoguan.platform.admin import api as admin_api
 from jiaoguan.platform.admin import pages as admin_pages
@@ -29,6 +32,9 @@ from jiaoguan.platform.push import api as push_api
 from jiaoguan.platform.tasks import BACKGROUND_TASKS
 from jiaoguan.platform.workorders import api as workorders_api
 from jiaoguan.platform.workorders import pages as workorders_pages
+from jiaoguan.registry import api as registry_api
+from jiaoguan.registry import pages as registry_pages
+from jiaoguan.web import onemap
 from jiaoguan.web.assets import mount_static
 from jiaoguan.web.templating import render, templates
 
@@ -104,6 +110,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         workorders_pages.router,
         admin_api.router,
         admin_pages.router,
+        address_api.router,
+        address_pages.router,
+        geo_api.router,
+        registry_api.router,
+        registry_pages.router,
+        onemap.router,
         platform_pages.router,
     ):
         app.include_router(router)

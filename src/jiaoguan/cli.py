@@ -14,6 +14,8 @@ from rich.console import Console
 from rich.table import Table
 
 from jiaoguan.config import Settings, get_settings
+from jiaoguan.geo.address.cli import address_app
+from jiaoguan.geo.cli import geo_app
 from jiaoguan.platform import migrate
 from jiaoguan.platform.db import Database
 
@@ -22,6 +24,8 @@ db_app = typer.Typer(help="数据库迁移", no_args_is_help=True)
 admin_app = typer.Typer(help="管理员账号", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
+app.add_typer(geo_app, name="geo")
+app.add_typer(address_app, name="address")
 console = Console()
 
 DEMO_PASSWORD_ENV = "JG_DEMO_PASSWORD"
@@ -86,6 +90,12 @@ def demo(
     host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="端口")] = 8000,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="只准备数据，不启动服务")] = False,
+    sim_speed: Annotated[
+        float, typer.Option("--sim-speed", min=0, help="实时模拟倍速（0 为不运行模拟）")
+    ] = 60.0,
+    city_size: Annotated[
+        str, typer.Option("--city-size", help="示范市规模：test（约千辆车）| demo（约五万辆车）")
+    ] = "demo",
 ) -> None:
     """演示模式：建库、生成示范市组织与演示账号，并启动平台。"""
     os.environ["JG_DEMO"] = "1"
@@ -96,11 +106,18 @@ def demo(
     with console.status("正在迁移数据库…"):
         migrate.upgrade(settings.database_url)
     from jiaoguan.demo import seed_everything
+    from jiaoguan.sim.city import CitySize
 
+    if city_size not in CitySize.__members__ or city_size == "bench":
+        console.print(f"[red]--city-size 应为 test 或 demo，而不是 {city_size}[/red]")
+        raise typer.Exit(2)
     database = Database(settings.database_url)
     try:
-        with database.transaction() as session:
-            accounts = seed_everything(session, password)
+        with (
+            console.status("正在生成并写入示范市（道路、区域、网格、一标六实台账）…"),
+            database.transaction() as session,
+        ):
+            accounts = seed_everything(session, password, CitySize(city_size))
     finally:
         database.dispose()
     table = Table(title=f"演示账号（密码均为 {password}）")
@@ -113,7 +130,29 @@ def demo(
         f"平台地址：[bold]http://{host}:{port}[/bold]   接口文档：http://{host}:{port}/api/docs"
     )
     if not no_serve:
-        _run_server(host, port, 1)
+        from jiaoguan.sim.process import live_simulation
+
+        truth = settings.data_dir / "sim" / "live_truth.jsonl"
+        with live_simulation(host, port, sim_speed, password, truth, size=city_size):
+            _run_server(host, port, 1)
+
+
+@app.command()
+def simulate(
+    out: Annotated[Path, typer.Option("--out", help="输出目录（Parquet 与真值）")],
+    days: Annotated[int, typer.Option("--days", min=1, max=366, help="模拟天数")] = 1,
+    seed: Annotated[int, typer.Option("--seed", help="随机种子（相同种子得到相同数据）")] = 1,
+    size: Annotated[str, typer.Option("--size", help="城市规模：test | demo | bench")] = "demo",
+    vehicles: Annotated[
+        int | None, typer.Option("--vehicles", min=1, max=3_000_000, help="机动车数量")
+    ] = None,
+) -> None:
+    """生成示范市与批量模拟数据（Parquet），并在旁边写出真值。"""
+    from jiaoguan.sim.cli import run_simulate
+
+    code = run_simulate(console, out=out, days=days, seed=seed, size=size, vehicles=vehicles)
+    if code:
+        raise typer.Exit(code)
 
 
 @db_app.command("upgrade")

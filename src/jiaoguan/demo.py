@@ -6,18 +6,30 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
+from jiaoguan.geo.address.service import seed_addresses
 from jiaoguan.platform.bootstrap import DemoAccount, seed_demo
 from jiaoguan.platform.workorders.demo import seed_work_orders
+from jiaoguan.registry.demo import seed_registries
+from jiaoguan.sim.city import CitySize
+from jiaoguan.sim.demo import seed_city
 
 # Seeders run after the organisation exists, in registration order.
 DemoSeeder = Callable[[Session], None]
 DEMO_SEEDERS: list[DemoSeeder] = []
+DEMO_SEEDERS.append(seed_addresses)  # divisions first: other seeders place things on addresses
 DEMO_SEEDERS.append(seed_work_orders)
+DEMO_SEEDERS.append(seed_registries)
 
 
-def seed_everything(db: Session, password: str) -> list[DemoAccount]:
+def seed_everything(
+    db: Session, password: str, city_size: CitySize | None = None
+) -> list[DemoAccount]:
+    """The demo organisation and accounts, the simulated city when a size is given, then every
+    module's own demo data."""
     accounts = seed_demo(db, password)
     db.flush()
+    if city_size is not None:
+        seed_city(db, city_size)
     for seeder in DEMO_SEEDERS:
         seeder(db)
     return accounts

@@ -18,6 +18,8 @@ from fastapi import FastAPI
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
 from jiaoguan.app import create_app
+from jiaoguan.sim.city import CitySize
+from jiaoguan.sim.demo import seed_city
 from tests.conftest import make_settings
 from tests.support.databases import DEMO_PASSWORD, SqliteTemplate, services_required
 from tests.support.live_server import HOST, LiveServer
@@ -57,10 +59,13 @@ def chromium_path() -> Path:
 
 @pytest.fixture(scope="session")
 def live_app(sqlite_template: SqliteTemplate, tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
-    """The app on a fresh seeded SQLite file, with production cookie settings (Secure)."""
+    """The app on a fresh seeded SQLite file holding the small simulated city (roads, areas,
+    registries), with production cookie settings (Secure)."""
     app: FastAPI = create_app(
         make_settings(sqlite_template.fresh(), tmp_path_factory.mktemp("e2e"))
     )
+    with app.state.db.transaction() as session:
+        seed_city(session, CitySize.test)
     return app
 
 

@@ -6,14 +6,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from jiaoguan.cli import app as cli
 from jiaoguan.config import get_settings
+from jiaoguan.geo.models import RoadNode
 from jiaoguan.platform import migrate
 from jiaoguan.platform.auth.models import User
 from jiaoguan.platform.db import Database
+from jiaoguan.registry.models import Vehicle
 
 
 @pytest.fixture
@@ -68,6 +70,25 @@ def test_demo_no_serve_seeds_and_prints_accounts(
     db_env: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("JG_DEMO_PASSWORD", "demo-Password-1")
-    result = CliRunner().invoke(cli, ["demo", "--no-serve"])
+    result = CliRunner().invoke(cli, ["demo", "--no-serve", "--city-size", "test"])
     assert result.exit_code == 0, result.output
     assert "jx_officer" in result.output and "demo-Password-1" in result.output
+    database = Database(db_env)
+    try:
+        with database.sessions() as session:
+            roads = session.scalar(select(func.count(RoadNode.id)))
+            vehicles = session.scalar(select(func.count(Vehicle.id)))
+    finally:
+        database.dispose()
+    assert roads and vehicles and vehicles >= 1000, (roads, vehicles)
+    # Running it again keeps the city as it is rather than loading a second one.
+    again = CliRunner().invoke(cli, ["demo", "--no-serve", "--city-size", "test"])
+    assert again.exit_code == 0, again.output
+    with database.sessions() as session:
+        assert session.scalar(select(func.count(Vehicle.id))) == vehicles
+    database.dispose()
+
+
+def test_demo_refuses_an_unknown_city_size(db_env: str) -> None:
+    result = CliRunner().invoke(cli, ["demo", "--no-serve", "--city-size", "huge"])
+    assert result.exit_code == 2 and "--city-size" in result.output

@@ -111,8 +111,11 @@ def test_delete_is_refused_while_children_or_users_remain(
     grid = ids.id(unit("130602010101"))  # holds the demo grid worker
     with_users = admin.delete(f"{API}/{grid}")
     assert with_users.status_code == 409 and "用户" in with_users.json()["detail"][0]["msg"]
-    empty = ids.id(unit("130602010102"))
-    assert admin.delete(f"{API}/{empty}").status_code == 204
+    district = ids.id(unit("1306020101"))
+    fresh = {"code": "130602010199", "name": "待撤销网格", "kind": "grid", "parent_id": district}
+    empty = admin.post(API, json=fresh)
+    assert empty.status_code == 201, empty.text
+    assert admin.delete(f"{API}/{empty.json()['id']}").status_code == 204
 
 
 def test_a_brigade_writer_stays_inside_its_subtree(app: FastAPI, as_user: ClientFactory) -> None:

@@ -23,6 +23,7 @@ def _planned(key: str, title: str, icon: str, summary: str) -> NavItem:
 
 NAVIGATION: list[NavItem] = [
     NavItem("home", "首页", "ti-home", "/"),
+    NavItem("map", "一张图", "ti-map", "/map", permission="geo.read"),
     _planned(
         "command",
         "智慧指挥",
@@ -47,11 +48,41 @@ NAVIGATION: list[NavItem] = [
         "ti-activity",
         "检测器数据、拥堵与事件自动发现、团雾预警与可变限速、设备运维。",
     ),
-    _planned(
+    NavItem(
         "registry",
         "一标六实",
         "ti-database",
-        "标准地址与实有驾驶人、房屋、单位、机动车、道路、交通设施六类要素台账，标签与网格任务。",
+        "/registry",
+        summary="实有驾驶人、机动车、单位、房屋、道路、交通设施六类要素台账。",
+        children=(
+            NavItem("addresses", "标准地址", "ti-map-pin", "/registry/addresses", "address.read"),
+            NavItem(
+                "address_match",
+                "地址匹配",
+                "ti-zoom-check",
+                "/registry/addresses/match",
+                "address.read",
+            ),
+            NavItem(
+                "landmarks", "地标", "ti-building-monument", "/registry/landmarks", "address.read"
+            ),
+            NavItem("divisions", "行政区划", "ti-map-2", "/registry/divisions", "address.read"),
+            NavItem("drivers", "实有驾驶人", "ti-id-badge", "/registry/drivers", "registry.read"),
+            NavItem("vehicles", "实有机动车", "ti-car", "/registry/vehicles", "registry.read"),
+            NavItem("companies", "实有单位", "ti-building", "/registry/companies", "registry.read"),
+            NavItem("houses", "实有房屋", "ti-home-2", "/registry/houses", "registry.read"),
+            NavItem("roads", "实有道路", "ti-road", "/registry/roads", "registry.read"),
+            NavItem(
+                "road_segments", "道路路段", "ti-route", "/registry/road-segments", "registry.read"
+            ),
+            NavItem(
+                "facilities",
+                "实有交通设施",
+                "ti-traffic-lights",
+                "/registry/facilities",
+                "registry.read",
+            ),
+        ),
     ),
     _planned(
         "licensing",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,12 @@ WORKORDER_HANDLE = register_permission("workorder.handle", "签收与反馈工�
 WORKORDER_REVIEW = register_permission("workorder.review", "审核与办结工单")
 PUSH_RECEIVE = register_permission("push.receive", "接收实时推送")
 DEVICE_INGEST = register_permission("device.ingest", "设备数据上报")
+GEO_READ = register_permission("geo.read", "查看地图、路网与区域")
+GEO_WRITE = register_permission("geo.write", "导入与维护路网、区域")
+REGISTRY_READ = register_permission("registry.read", "查看一标六实台账")
+REGISTRY_WRITE = register_permission("registry.write", "采集与维护一标六实台账")
+ADDRESS_READ = register_permission("address.read", "查看标准地址与地址匹配")
+ADDRESS_WRITE = register_permission("address.write", "维护标准地址")
 
 
 @dataclass(frozen=True)
@@ -51,31 +57,47 @@ BUILTIN_ROLES: tuple[BuiltinRole, ...] = (
         "dispatcher",
         "指挥员",
         "指挥中心值班，接警派警、处置预警",
-        (ORG_READ, USER_READ, PUSH_RECEIVE, *_ALL_WORKORDER),
+        (ORG_READ, USER_READ, REGISTRY_READ, PUSH_RECEIVE, *_ALL_WORKORDER, GEO_READ),
     ),
     BuiltinRole(
         "officer",
         "民警/辅警",
         "一线执勤，签收与反馈任务",
-        (ORG_READ, PUSH_RECEIVE, WORKORDER_READ, WORKORDER_HANDLE),
+        (ORG_READ, REGISTRY_READ, PUSH_RECEIVE, WORKORDER_READ, WORKORDER_HANDLE, GEO_READ),
     ),
     BuiltinRole(
         "duty_manager",
         "勤务管理员",
         "排班与勤务考核",
-        (ORG_READ, USER_READ, PUSH_RECEIVE, *_ALL_WORKORDER),
+        (
+            ORG_READ,
+            USER_READ,
+            REGISTRY_READ,
+            REGISTRY_WRITE,
+            PUSH_RECEIVE,
+            *_ALL_WORKORDER,
+            GEO_READ,
+        ),
     ),
     BuiltinRole(
         "supervisor",
         "监管员",
         "车驾管业务监管，审核整改反馈",
-        (ORG_READ, USER_READ, PUSH_RECEIVE, *_ALL_WORKORDER),
+        (ORG_READ, USER_READ, REGISTRY_READ, PUSH_RECEIVE, *_ALL_WORKORDER, GEO_READ),
     ),
     BuiltinRole(
         "grid_worker",
         "网格员",
         "采集核录要素，处理网格任务",
-        (ORG_READ, PUSH_RECEIVE, WORKORDER_READ, WORKORDER_HANDLE),
+        (
+            ORG_READ,
+            REGISTRY_READ,
+            REGISTRY_WRITE,
+            PUSH_RECEIVE,
+            WORKORDER_READ,
+            WORKORDER_HANDLE,
+            GEO_READ,
+        ),
     ),
     BuiltinRole(
         "agency_operator",
@@ -92,12 +114,26 @@ BUILTIN_ROLES: tuple[BuiltinRole, ...] = (
             USER_READ,
             ROLE_READ,
             AUDIT_READ,
+            REGISTRY_READ,
             PUSH_RECEIVE,
             WORKORDER_READ,
             WORKORDER_REVIEW,
+            GEO_READ,
         ),
     ),
     BuiltinRole("device", "设备", "前端设备与对接系统，仅上报数据", (DEVICE_INGEST,)),
+)
+
+
+# Standard addresses and address matching: every role that works on the city reads them.
+_ADDRESS_READERS = frozenset(
+    {"dispatcher", "officer", "duty_manager", "supervisor", "grid_worker", "leader"}
+)
+BUILTIN_ROLES = tuple(
+    replace(role, permissions=(*role.permissions, ADDRESS_READ))
+    if role.code in _ADDRESS_READERS
+    else role
+    for role in BUILTIN_ROLES
 )
 
 
