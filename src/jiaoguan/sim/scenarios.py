@@ -38,7 +38,8 @@ class FieldResponse:
     """
 
     name: str = "field_response"
-    interval_s: float = 60.0
+    # Every five simulated minutes: at the demo's x60 that is one look per account every 5 s.
+    interval_s: float = 300.0
     accounts: tuple[str, ...] = FIELD_ACCOUNTS
     handling: dict[int, _Handling] = field(default_factory=dict)
 
