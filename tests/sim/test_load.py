@@ -71,3 +71,37 @@ def test_load_city_into_the_platform(sqlite_url: str) -> None:
             assert np.isclose(route.length_m, edge["length_m"], rtol=0.05)
     finally:
         database.dispose()
+
+
+def test_city_addresses_are_the_one_address_source(sqlite_url: str) -> None:
+    """Door plates and landmarks land in the standard-address registry; registry rows point at
+    them; the matcher finds a city address and a landmark by their words."""
+    from jiaoguan.geo.address.models import Landmark, StandardAddress
+    from jiaoguan.geo.address.service import matcher_for
+
+    city = generate_city(4, "test")
+    database = Database(sqlite_url)
+    try:
+        with database.transaction() as db:
+            result = load_city(db, city)
+        assert result.counts["addresses"] == city.addresses.height
+        assert result.counts["landmarks"] == city.landmarks.height > 0
+        with database.sessions() as db:
+            owned = city.vehicles.filter(pl.col("owner_id_number").is_not_null())
+            plates = owned["plate_no"].to_list()[:50]  # people's cars live at their homes
+            linked = db.scalars(
+                select(Vehicle.address_id).where(Vehicle.plate_no.in_(plates))
+            ).all()
+            assert linked and all(linked)
+            address = db.get(StandardAddress, linked[0])
+            assert address is not None and address.code.startswith("SMS004")
+            assert address.county_code in {"130602", "130606"} and address.grid_unit_id
+            sample = city.addresses.filter(pl.col("building").is_null()).row(0, named=True)
+            found = matcher_for(db).match(sample["full_text"])
+            assert found.candidates and found.candidates[0].address_id is not None
+            best = db.get(StandardAddress, found.candidates[0].address_id)
+            assert best is not None and best.full_text == sample["full_text"]
+            landmark = db.scalars(select(Landmark).where(Landmark.address_id.is_not(None))).first()
+            assert landmark is not None and landmark.lon is not None
+    finally:
+        database.dispose()

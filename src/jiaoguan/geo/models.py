@@ -62,6 +62,7 @@ class AreaKind(enum.StrEnum):
     grid = "grid"
     block = "block"
     district = "district"
+    water = "water"  # rivers and lakes: drawn on the map, crossed only on bridges
 
 
 AREA_KIND_LABELS = {
@@ -70,6 +71,7 @@ AREA_KIND_LABELS = {
     AreaKind.grid: "网格",
     AreaKind.block: "块",
     AreaKind.district: "行政区",
+    AreaKind.water: "水系",
 }
 
 

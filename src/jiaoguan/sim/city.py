@@ -19,7 +19,7 @@ import numpy.typing as npt
 import polars as pl
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
-from shapely.geometry import Polygon, box
+from shapely.geometry import LineString, Polygon, box
 
 from jiaoguan.sim import codes
 from jiaoguan.sim.names import COMPANY_WORDS, HOSPITALS, MALLS, ROAD_WORDS, SCHOOLS_SUFFIX
@@ -79,7 +79,7 @@ TRANSPORT_KINDS = {
 class Area:
     code: str
     name: str
-    kind: str  # district | police_district | grid
+    kind: str  # district | police_district | grid | water
     parent_code: str | None
     polygon: Polygon  # WGS-84 lon/lat
     bounds_m: tuple[float, float, float, float]  # x0, y0, x1, y1 in city metres
@@ -229,7 +229,22 @@ def _areas(network: Network, cells: int) -> list[Area]:
             areas.append(
                 _area(f"{code}{serial:02d}", f"{short}第{cn_number(serial)}网格", "grid", code, gb)
             )
+    areas.append(_river(network))
     return areas
+
+
+RIVER_HALF_WIDTH_M = 35.0
+
+
+def _river(network: Network) -> Area:
+    """The river as water, so the map shows why routes bend to the bridges."""
+    water = LineString(network.river_xy).buffer(RIVER_HALF_WIDTH_M, cap_style="flat")
+    xs, ys = (np.asarray(values) for values in water.exterior.xy)
+    lon, lat = to_lonlat(xs, ys)
+    x0, y0, x1, y1 = water.bounds
+    return Area(
+        "130600W01", "府河", "water", None, Polygon(zip(lon, lat, strict=True)), (x0, y0, x1, y1)
+    )
 
 
 def locate(

@@ -2,9 +2,9 @@
 registries through their bulk functions, with org units for every generated grid.
 
 Meant for test and demo cities (tens of thousands of rows, a few seconds on SQLite); a 3-million
-vehicle city is for Parquet (`jiaoguan simulate`), not for a demo database. Standard addresses are
-not written here: the address module keeps its own loader, so registry rows carry the address
-text and coordinates but no address id.
+vehicle city is for Parquet (`jiaoguan simulate`), not for a demo database. The city's door plates
+and landmarks go into the standard-address registry first, and every registry row that lives at
+one of them points at it: one address source for the matcher, the registries and the map.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from shapely.geometry import mapping
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from jiaoguan.geo.address import divisions as division_table
+from jiaoguan.geo.address.service import bulk_insert_addresses, bulk_insert_landmarks
 from jiaoguan.geo.store import AreaIn, EdgeIn, NodeIn, save_areas, save_network
 from jiaoguan.platform.auth.models import OrgUnit, OrgUnitKind
 from jiaoguan.platform.bootstrap import add_unit
@@ -63,7 +65,16 @@ def load_city(db: Session, city: City) -> LoadResult:
     saved = save_network(db, list(_nodes(city)), list(_segments(city)))
     result.counts.update(nodes=saved.nodes, edges=saved.edges)
     result.counts["areas"] = save_areas(db, list(_areas(city, units))).areas
-    addresses = city.addresses.select("address_id", "full_text", "grid_code", "lon", "lat")
+    if not division_table.divisions_loaded(db):
+        division_table.load_divisions(db)
+    standard_ids = _load_addresses(db, city, units)
+    result.counts["addresses"] = len(standard_ids)
+    result.counts["landmarks"] = bulk_insert_landmarks(db, _landmarks(city, standard_ids))
+    addresses = city.addresses.select(
+        "address_id", "full_text", "grid_code", "lon", "lat"
+    ).with_columns(
+        standard_address_id=pl.col("address_id").replace_strict(standard_ids, default=None)
+    )
     result.counts["companies"] = registry.bulk_insert_companies(
         db, _companies(city, addresses, units)
     )
@@ -71,7 +82,13 @@ def load_city(db: Session, city: City) -> LoadResult:
     company_ids = registry.ids_by_key(db, Company, "credit_code", codes)
     drivers = city.drivers.join(addresses, on="address_id", how="left")
     result.counts["drivers"] = registry.bulk_insert_drivers(db, _drivers(city, drivers, units))
-    homes = drivers.select(pl.col("id_number").alias("owner_id_number"), "grid_code", "lon", "lat")
+    homes = drivers.select(
+        pl.col("id_number").alias("owner_id_number"),
+        "grid_code",
+        "standard_address_id",
+        "lon",
+        "lat",
+    )
     result.counts["vehicles"] = registry.bulk_insert_vehicles(
         db, _vehicles(city, homes, company_ids, units)
     )
@@ -129,6 +146,53 @@ def _areas(city: City, units: dict[str, int]) -> Iterator[AreaIn]:
             yield AreaIn("brigade_area", area.name, area.code, geometry, unit)
 
 
+def _load_addresses(db: Session, city: City, units: dict[str, int]) -> dict[int, int]:
+    """The city's addresses as standard addresses; `{city address id: standard address id}`."""
+    frame = city.addresses
+    rows = [
+        {
+            "code": f"SMS{city.seed:03d}{row['address_id']:09d}",  # SYSTEMID of the synthetic city
+            "county_code": row["district_code"],
+            "road": row["road_name"],
+            "house_number": f"{row['number']}号",
+            "building": f"{row['building']}号楼" if row["building"] is not None else None,
+            "unit_no": f"{row['unit']}单元" if row["unit"] is not None else None,
+            "full_text": row["full_text"],
+            "grid_unit_id": units.get(row["grid_code"] or ""),
+            "block": row["police_district_code"],
+            "lon": row["lon"],
+            "lat": row["lat"],
+        }
+        for row in frame.iter_rows(named=True)
+    ]
+    ids = bulk_insert_addresses(db, rows)
+    return {
+        int(city_id): ids[row["code"]]
+        for city_id, row in zip(frame["address_id"].to_list(), rows, strict=True)
+    }
+
+
+def _landmarks(city: City, standard_ids: dict[int, int]) -> list[dict[str, Any]]:
+    counties = dict(city.addresses.select("address_id", "district_code").iter_rows())
+    return [
+        {
+            "name": name,
+            "county_code": counties.get(address_id),
+            "address_id": standard_ids.get(address_id),
+            "lon": lon,
+            "lat": lat,
+        }
+        for name, address_id, lon, lat in city.landmarks.select(
+            "name", "address_id", "lon", "lat"
+        ).iter_rows()
+    ]
+
+
+def _placed(row: dict[str, Any]) -> dict[str, Any]:
+    """Where a registry row lives: its standard address (when it has one) and coordinates."""
+    return {"address_id": row.get("standard_address_id"), "lon": row["lon"], "lat": row["lat"]}
+
+
 def _unit(units: dict[str, int], grid_code: str | None) -> int:
     # Points outside every generated grid (none by construction) fall back to the detachment.
     return units.get(grid_code or "", units["130600"])
@@ -146,8 +210,7 @@ def _companies(
             "risk_tier": row["risk_tier"],
             "unit_id": _unit(units, row["grid_code"]),
             "address_text": row["full_text"],
-            "lon": row["lon"],
-            "lat": row["lat"],
+            **_placed(row),
         }
 
 
@@ -170,8 +233,7 @@ def _drivers(city: City, drivers: pl.DataFrame, units: dict[str, int]) -> Iterat
             "first_issued_on": row["first_issued_on"],
             "expires_on": row["valid_until"],
             "unit_id": _unit(units, row["grid_code"]),
-            "lon": row["lon"],
-            "lat": row["lat"],
+            **_placed(row),
         }
 
 
@@ -213,8 +275,7 @@ def _vehicles(
             "key_vehicle": row["key_kind"] in ("coach", "tourist", "hazmat"),
             "muck_truck": row["key_kind"] == "muck",
             "unit_id": _unit(units, row["grid_code"] if person else row["company_grid"]),
-            "lon": row["lon"],
-            "lat": row["lat"],
+            **_placed(row),
         }
 
 
@@ -229,8 +290,7 @@ def _houses(city: City, addresses: pl.DataFrame, units: dict[str, int]) -> Itera
             "floors": int(row["floors"]),
             "households": int(row["households"]),
             "unit_id": _unit(units, row["grid_code"]),
-            "lon": row["lon"],
-            "lat": row["lat"],
+            **_placed(row),
         }
 
 

@@ -507,64 +507,114 @@ def match_batch(
 # --- seeding ------------------------------------------------------------------------------------
 
 
+AddressRow = dict[str, Any]
+
+
+def bulk_insert_addresses(
+    db: Session, rows: Sequence[AddressRow], batch: int = 5000
+) -> dict[str, int]:
+    """Insert standard addresses without the ORM (city loads, samples). Rows: code, county_code,
+    road, full_text, and optionally town, house_number, estate, building, unit_no, room,
+    grid_unit_id, block, lon, lat. Province and city codes derive from the county code.
+    Returns `{code: id}` of the inserted rows."""
+    now = utcnow()
+    optional = ("town", "house_number", "estate", "building", "unit_no", "room", "grid_unit_id")
+    for start in range(0, len(rows), batch):
+        db.execute(
+            insert(StandardAddress),
+            [
+                {
+                    **{key: row.get(key) for key in (*optional, "block", "lon", "lat")},
+                    "code": row["code"],
+                    "province_code": row["county_code"][:2] + "0000",
+                    "city_code": row["county_code"][:4] + "00",
+                    "county_code": row["county_code"],
+                    "road": row["road"],
+                    "full_text": row["full_text"],
+                    "status": AddressStatus.active,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for row in rows[start : start + batch]
+            ],
+        )
+    codes = [row["code"] for row in rows]
+    found: dict[str, int] = {}
+    for start in range(0, len(codes), batch):
+        part = codes[start : start + batch]
+        query = select(StandardAddress.code, StandardAddress.id).where(
+            StandardAddress.code.in_(part)
+        )
+        found.update({code: id_ for code, id_ in db.execute(query)})
+    return found
+
+
+def bulk_insert_landmarks(db: Session, rows: Sequence[dict[str, Any]]) -> int:
+    """Rows: name, and optionally aliases, county_code, address_id, lon, lat."""
+    if rows:
+        now = utcnow()
+        db.execute(
+            insert(Landmark),
+            [
+                {
+                    "name": row["name"],
+                    "aliases": row.get("aliases") or [],
+                    "county_code": row.get("county_code"),
+                    "address_id": row.get("address_id"),
+                    "lon": row.get("lon"),
+                    "lat": row.get("lat"),
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for row in rows
+            ],
+        )
+    return len(rows)
+
+
+def addresses_present(db: Session) -> bool:
+    return bool(db.scalar(select(func.count()).select_from(StandardAddress)))
+
+
 def load_sample_addresses(db: Session, *, small: bool = False, seed: int = 20261124) -> int:
     """The self-made 保定 address set and its landmarks, when the registry is still empty
-    (`small`: a few door plates per road, no estates: the demo's and the tests' set)."""
-    if db.scalar(select(func.count()).select_from(StandardAddress)):
+    (`small`: a few door plates per road, no estates: the tests' set when no city is loaded)."""
+    if addresses_present(db):
         return 0
     city = (
         sample_city(seed, doorplates_per_road=(2, 4), estate_share=0.0)
         if small
         else sample_city(seed)
     )
-    now = utcnow()
-    provinces = {c: c[:2] + "0000" for c in {a.county_code for a in city.addresses}}
-    cities = {c: c[:4] + "00" for c in provinces}
-    db.execute(
-        insert(StandardAddress),
+    fields = (
+        *("code", "county_code", "road", "house_number", "estate", "building", "unit_no"),
+        *("room", "full_text", "lon", "lat"),
+    )
+    ids = bulk_insert_addresses(
+        db, [{key: getattr(a, key) for key in fields} for a in city.addresses]
+    )
+    by_sample = {a.id: ids[a.code] for a in city.addresses}
+    bulk_insert_landmarks(
+        db,
         [
             {
-                "code": a.code,
-                "province_code": provinces[a.county_code],
-                "city_code": cities[a.county_code],
-                "county_code": a.county_code,
-                "town": None,
-                "road": a.road,
-                "house_number": a.house_number,
-                "estate": a.estate,
-                "building": a.building,
-                "unit_no": a.unit_no,
-                "room": a.room,
-                "full_text": a.full_text,
-                "grid_unit_id": None,
-                "block": None,
-                "lon": a.lon,
-                "lat": a.lat,
-                "status": AddressStatus.active,
-                "created_at": now,
-                "updated_at": now,
+                "name": m.name,
+                "aliases": m.aliases,
+                "county_code": m.county_code,
+                "address_id": by_sample.get(m.address_id) if m.address_id else None,
+                "lon": m.lon,
+                "lat": m.lat,
             }
-            for a in city.addresses
+            for m in city.landmarks
         ],
-    )
-    ids = {code: id_ for code, id_ in db.execute(select(StandardAddress.code, StandardAddress.id))}
-    by_sample = {a.id: ids[a.code] for a in city.addresses}
-    db.add_all(
-        Landmark(
-            name=m.name,
-            aliases=m.aliases,
-            county_code=m.county_code,
-            address_id=by_sample.get(m.address_id) if m.address_id else None,
-            lon=m.lon,
-            lat=m.lat,
-        )
-        for m in city.landmarks
     )
     db.flush()
     return len(city.addresses)
 
 
 def seed_addresses(db: Session) -> None:
-    """Demo seeder: the division table, then the 保定 sample addresses."""
-    division_table.load_divisions(db)
+    """Demo seeder: the division table, then the 保定 sample addresses unless the simulated city
+    already brought its own (one address source: the registries point at those)."""
+    if not division_table.divisions_loaded(db):
+        division_table.load_divisions(db)
     load_sample_addresses(db, small=True)

@@ -39,6 +39,16 @@ REGISTRY_READ = register_permission("registry.read", "查看一标六实台账")
 REGISTRY_WRITE = register_permission("registry.write", "采集与维护一标六实台账")
 ADDRESS_READ = register_permission("address.read", "查看标准地址与地址匹配")
 ADDRESS_WRITE = register_permission("address.write", "维护标准地址")
+COMMAND_READ = register_permission("command.read", "查看警情、警力与出警统计")
+COMMAND_INTAKE = register_permission("command.intake", "接警登记警情")
+COMMAND_DISPATCH = register_permission("command.dispatch", "派警、改派与指挥调度")
+COMMAND_RESPOND = register_permission("command.respond", "出警反馈（签收、到场、处置）")
+CHECKPOINT_READ = register_permission("checkpoint.read", "查看卡口、布控与预警")
+CHECKPOINT_WRITE = register_permission("checkpoint.write", "维护卡口与车道")
+CHECKPOINT_QUERY = register_permission("checkpoint.query", "查询过车记录与车辆轨迹")
+WATCHLIST_APPLY = register_permission("watchlist.apply", "申请布控与撤控")
+WATCHLIST_APPROVE = register_permission("watchlist.approve", "审批布控与撤控")
+ALERT_HANDLE = register_permission("alert.handle", "签收与处置预警")
 
 
 @dataclass(frozen=True)
@@ -50,6 +60,16 @@ class BuiltinRole:
 
 
 _ALL_WORKORDER = (WORKORDER_READ, WORKORDER_CREATE, WORKORDER_HANDLE, WORKORDER_REVIEW)
+_COMMAND_CENTRE = (
+    COMMAND_READ,
+    COMMAND_INTAKE,
+    COMMAND_DISPATCH,
+    CHECKPOINT_READ,
+    CHECKPOINT_QUERY,
+    WATCHLIST_APPLY,
+    ALERT_HANDLE,
+)
+_FIELD = (COMMAND_READ, COMMAND_RESPOND, CHECKPOINT_READ, ALERT_HANDLE)
 
 BUILTIN_ROLES: tuple[BuiltinRole, ...] = (
     BuiltinRole("admin", "系统管理员", "维护组织、用户、角色，查阅审计", ("*",)),
@@ -57,13 +77,29 @@ BUILTIN_ROLES: tuple[BuiltinRole, ...] = (
         "dispatcher",
         "指挥员",
         "指挥中心值班，接警派警、处置预警",
-        (ORG_READ, USER_READ, REGISTRY_READ, PUSH_RECEIVE, *_ALL_WORKORDER, GEO_READ),
+        (
+            ORG_READ,
+            USER_READ,
+            REGISTRY_READ,
+            PUSH_RECEIVE,
+            *_ALL_WORKORDER,
+            GEO_READ,
+            *_COMMAND_CENTRE,
+        ),
     ),
     BuiltinRole(
         "officer",
         "民警/辅警",
         "一线执勤，签收与反馈任务",
-        (ORG_READ, REGISTRY_READ, PUSH_RECEIVE, WORKORDER_READ, WORKORDER_HANDLE, GEO_READ),
+        (
+            ORG_READ,
+            REGISTRY_READ,
+            PUSH_RECEIVE,
+            WORKORDER_READ,
+            WORKORDER_HANDLE,
+            GEO_READ,
+            *_FIELD,
+        ),
     ),
     BuiltinRole(
         "duty_manager",
@@ -77,6 +113,7 @@ BUILTIN_ROLES: tuple[BuiltinRole, ...] = (
             PUSH_RECEIVE,
             *_ALL_WORKORDER,
             GEO_READ,
+            COMMAND_READ,
         ),
     ),
     BuiltinRole(
@@ -119,6 +156,9 @@ BUILTIN_ROLES: tuple[BuiltinRole, ...] = (
             WORKORDER_READ,
             WORKORDER_REVIEW,
             GEO_READ,
+            COMMAND_READ,
+            CHECKPOINT_READ,
+            WATCHLIST_APPROVE,
         ),
     ),
     BuiltinRole("device", "设备", "前端设备与对接系统，仅上报数据", (DEVICE_INGEST,)),
