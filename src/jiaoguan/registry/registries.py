@@ -144,6 +144,48 @@ def _filters(model: type[PlacedMixin], tags: Any, *more: Filter) -> tuple[Filter
     )
 
 
+def _placed_registry(
+    model: type[Any],
+    label: str,
+    slug: str,
+    *,
+    tags: Any,
+    columns: tuple[Column, ...],
+    filters: tuple[Filter, ...],
+    choices: dict[str, dict[Any, str]] | None = None,
+    options: dict[str, Any] | None = None,
+    import_converters: dict[str, Any] | None = None,
+    hooks: Hooks[Any, Any, Any] | None = None,
+    eager: tuple[str, ...] = ("unit",),
+    **specific: Any,
+) -> Registry[Any, Any, Any, Any]:
+    """One of the six registries: schemas by naming convention, scoped to the responsible unit,
+    placed on an address and in a grid, tagged; only what differs is declared per registry."""
+    name = model.__name__
+    return Registry(
+        model=model,
+        create_schema=getattr(s, f"{name}Create"),
+        update_schema=getattr(s, f"{name}Update"),
+        read_schema=getattr(s, f"{name}Read"),
+        label=label,
+        slug=f"registry/{slug}",
+        resource=model.__tablename__,
+        read_permission=REGISTRY_READ,
+        write_permission=REGISTRY_WRITE,
+        page_prefix=f"/registry/{slug}",
+        section=SECTION,
+        scope="unit_id",
+        columns=_placement(*columns),
+        filters=_filters(model, tags, *filters),
+        choices={**(choices or {}), "tags": s.tag_choices(tags)},
+        options={"unit_id": units_in_scope, **(options or {})},
+        import_converters={"unit_id": unit_by_code, **(import_converters or {})},
+        hooks=hooks or PlacedRules(),
+        eager=eager,
+        **specific,
+    )
+
+
 # --- lookups for forms and imports ----------------------------------------------------------------
 
 
@@ -204,20 +246,12 @@ class DriverRules(PlacedRules):
         return values
 
 
-DRIVERS: Registry[Driver, Any, Any, Any] = Registry(
-    model=Driver,
-    create_schema=s.DriverCreate,
-    update_schema=s.DriverUpdate,
-    read_schema=s.DriverRead,
-    label="实有驾驶人",
-    slug="registry/drivers",
-    resource="driver",
-    read_permission=REGISTRY_READ,
-    write_permission=REGISTRY_WRITE,
-    page_prefix="/registry/drivers",
-    section=SECTION,
-    scope="unit_id",
-    columns=_placement(
+DRIVERS: Registry[Driver, Any, Any, Any] = _placed_registry(
+    Driver,
+    "实有驾驶人",
+    "drivers",
+    tags=s.DriverTag,
+    columns=(
         Column("name", "姓名"),
         Column("id_number_masked", "身份证号（脱敏）"),
         Column("sex", "性别"),
@@ -229,20 +263,21 @@ DRIVERS: Registry[Driver, Any, Any, Any] = Registry(
         Column("audit_due_on", "审验有效期止"),
         Column("expires_on", "有效期止", in_list=False),
     ),
-    filters=_filters(Driver, s.DriverTag, Filter("status"), Filter("audit_due_on")),
+    filters=(
+        Filter("status"),
+        Filter("audit_due_on"),
+    ),
+    choices={
+        "status": DRIVER_STATUS_LABELS,
+        "sex": SEX_LABELS,
+    },
+    options={"company_id": company_options},
+    import_converters={"company_id": company_by_code},
+    hooks=DriverRules(),
     sortable=("name", "licence_class", "points", "audit_due_on", "expires_on", "updated_at"),
     default_sort="-updated_at",
     search=("name", "id_number", "licence_no"),
     unique=("id_number",),
-    choices={
-        "status": DRIVER_STATUS_LABELS,
-        "sex": SEX_LABELS,
-        "tags": s.tag_choices(s.DriverTag),
-    },
-    options={"unit_id": units_in_scope, "company_id": company_options},
-    import_converters={"unit_id": unit_by_code, "company_id": company_by_code},
-    hooks=DriverRules(),
-    eager=("unit",),
     templates={"detail": "registry/driver_detail.html"},
 )
 
@@ -262,20 +297,12 @@ def company_detail(db: Session, principal: Principal, company: Company) -> dict[
     }
 
 
-COMPANIES: Registry[Company, Any, Any, Any] = Registry(
-    model=Company,
-    create_schema=s.CompanyCreate,
-    update_schema=s.CompanyUpdate,
-    read_schema=s.CompanyRead,
-    label="实有单位",
-    slug="registry/companies",
-    resource="company",
-    read_permission=REGISTRY_READ,
-    write_permission=REGISTRY_WRITE,
-    page_prefix="/registry/companies",
-    section=SECTION,
-    scope="unit_id",
-    columns=_placement(
+COMPANIES: Registry[Company, Any, Any, Any] = _placed_registry(
+    Company,
+    "实有单位",
+    "companies",
+    tags=s.PlaceTag,
+    columns=(
         Column("name", "单位名称"),
         Column("credit_code", "统一社会信用代码"),
         Column("kind", "单位类别"),
@@ -284,20 +311,18 @@ COMPANIES: Registry[Company, Any, Any, Any] = Registry(
         Column("phone", "联系电话", in_list=False),
         Column("address_text", "登记地址", in_list=False),
     ),
-    filters=_filters(Company, s.PlaceTag, Filter("kind"), Filter("risk_tier")),
+    filters=(
+        Filter("kind"),
+        Filter("risk_tier"),
+    ),
+    choices={
+        "kind": COMPANY_KIND_LABELS,
+        "risk_tier": RISK_TIER_LABELS,
+    },
     sortable=("name", "credit_code", "kind", "risk_tier", "updated_at"),
     default_sort="name",
     search=("name", "credit_code", "legal_representative"),
     unique=("credit_code",),
-    choices={
-        "kind": COMPANY_KIND_LABELS,
-        "risk_tier": RISK_TIER_LABELS,
-        "tags": s.tag_choices(s.PlaceTag),
-    },
-    options={"unit_id": units_in_scope},
-    import_converters={"unit_id": unit_by_code},
-    hooks=PlacedRules(),
-    eager=("unit",),
     templates={"detail": "registry/company_detail.html"},
     detail_context=company_detail,
 )
@@ -341,20 +366,12 @@ class VehicleRules(PlacedRules):
         return values
 
 
-VEHICLES: Registry[Vehicle, Any, Any, Any] = Registry(
-    model=Vehicle,
-    create_schema=s.VehicleCreate,
-    update_schema=s.VehicleUpdate,
-    read_schema=s.VehicleRead,
-    label="实有机动车",
-    slug="registry/vehicles",
-    resource="vehicle",
-    read_permission=REGISTRY_READ,
-    write_permission=REGISTRY_WRITE,
-    page_prefix="/registry/vehicles",
-    section=SECTION,
-    scope="unit_id",
-    columns=_placement(
+VEHICLES: Registry[Vehicle, Any, Any, Any] = _placed_registry(
+    Vehicle,
+    "实有机动车",
+    "vehicles",
+    tags=s.VehicleTag,
+    columns=(
         Column("plate_no", "号牌号码"),
         Column("plate_class", "号牌种类"),
         Column("plate_color", "号牌颜色", in_list=False),
@@ -373,9 +390,7 @@ VEHICLES: Registry[Vehicle, Any, Any, Any] = Registry(
         Column("key_vehicle", "两客一危", in_list=False),
         Column("muck_truck", "渣土车", in_list=False),
     ),
-    filters=_filters(
-        Vehicle,
-        s.VehicleTag,
+    filters=(
         Filter("status"),
         Filter("use"),
         Filter("plate_class", type=str),
@@ -383,41 +398,32 @@ VEHICLES: Registry[Vehicle, Any, Any, Any] = Registry(
         Filter("muck_truck", label="渣土车"),
         Filter("inspection_due_on"),
     ),
-    sortable=("plate_no", "vehicle_class", "inspection_due_on", "scrapping_due_on", "updated_at"),
-    default_sort="-updated_at",
-    search=("plate_no", "vin", "owner_name", "owner_id_number"),
     choices={
         "plate_class": s.PLATE_CLASS_LABELS,
         "plate_color": PLATE_COLOR_LABELS,
         "use": VEHICLE_USE_LABELS,
         "status": VEHICLE_STATUS_LABELS,
-        "tags": s.tag_choices(s.VehicleTag),
     },
-    options={"unit_id": units_in_scope, "company_id": company_options},
-    import_converters={"unit_id": unit_by_code, "company_id": company_by_code},
+    options={"company_id": company_options},
+    import_converters={"company_id": company_by_code},
     hooks=VehicleRules(),
-    title_field="plate_no",
     eager=("unit", "company"),
+    sortable=("plate_no", "vehicle_class", "inspection_due_on", "scrapping_due_on", "updated_at"),
+    default_sort="-updated_at",
+    search=("plate_no", "vin", "owner_name", "owner_id_number"),
+    title_field="plate_no",
     templates={"detail": "registry/vehicle_detail.html"},
 )
 
 
 # --- houses ------------------------------------------------------------------------------------------
 
-HOUSES: Registry[House, Any, Any, Any] = Registry(
-    model=House,
-    create_schema=s.HouseCreate,
-    update_schema=s.HouseUpdate,
-    read_schema=s.HouseRead,
-    label="实有房屋",
-    slug="registry/houses",
-    resource="house",
-    read_permission=REGISTRY_READ,
-    write_permission=REGISTRY_WRITE,
-    page_prefix="/registry/houses",
-    section=SECTION,
-    scope="unit_id",
-    columns=_placement(
+HOUSES: Registry[House, Any, Any, Any] = _placed_registry(
+    House,
+    "实有房屋",
+    "houses",
+    tags=s.PlaceTag,
+    columns=(
         Column("name", "房屋名称"),
         Column("kind", "用途"),
         Column("address_text", "地址"),
@@ -426,34 +432,24 @@ HOUSES: Registry[House, Any, Any, Any] = Registry(
         Column("residents", "居住人数", in_list=False),
         Column("parking_spaces", "停车位", in_list=False),
     ),
-    filters=_filters(House, s.PlaceTag, Filter("kind")),
+    filters=(Filter("kind"),),
+    choices={
+        "kind": HOUSE_KIND_LABELS,
+    },
     sortable=("name", "kind", "households", "updated_at"),
     default_sort="name",
     search=("name", "address_text"),
-    choices={"kind": HOUSE_KIND_LABELS, "tags": s.tag_choices(s.PlaceTag)},
-    options={"unit_id": units_in_scope},
-    import_converters={"unit_id": unit_by_code},
-    hooks=PlacedRules(),
-    eager=("unit",),
 )
 
 
 # --- roads and segments ----------------------------------------------------------------------------
 
-ROADS: Registry[Road, Any, Any, Any] = Registry(
-    model=Road,
-    create_schema=s.RoadCreate,
-    update_schema=s.RoadUpdate,
-    read_schema=s.RoadRead,
-    label="实有道路",
-    slug="registry/roads",
-    resource="road",
-    read_permission=REGISTRY_READ,
-    write_permission=REGISTRY_WRITE,
-    page_prefix="/registry/roads",
-    section=SECTION,
-    scope="unit_id",
-    columns=_placement(
+ROADS: Registry[Road, Any, Any, Any] = _placed_registry(
+    Road,
+    "实有道路",
+    "roads",
+    tags=s.PlaceTag,
+    columns=(
         Column("name", "道路名称"),
         Column("code", "道路编号"),
         Column("grade", "道路等级"),
@@ -461,19 +457,17 @@ ROADS: Registry[Road, Any, Any, Any] = Registry(
         Column("length_km", "长度（千米）"),
         Column("lanes", "车道数", in_list=False),
     ),
-    filters=_filters(Road, s.PlaceTag, Filter("grade"), Filter("road_order")),
-    sortable=("name", "grade", "road_order", "length_km", "updated_at"),
-    default_sort="name",
-    search=("name", "code"),
+    filters=(
+        Filter("grade"),
+        Filter("road_order"),
+    ),
     choices={
         "grade": ROAD_GRADE_LABELS,
         "road_order": ROAD_ORDER_LABELS,
-        "tags": s.tag_choices(s.PlaceTag),
     },
-    options={"unit_id": units_in_scope},
-    import_converters={"unit_id": unit_by_code},
-    hooks=PlacedRules(),
-    eager=("unit",),
+    sortable=("name", "grade", "road_order", "length_km", "updated_at"),
+    default_sort="name",
+    search=("name", "code"),
 )
 
 
@@ -493,20 +487,12 @@ class SegmentRules(PlacedRules):
         super().apply(db, principal, obj, _geometry_values(dict(changes)))
 
 
-ROAD_SEGMENTS: Registry[RoadSegment, Any, Any, Any] = Registry(
-    model=RoadSegment,
-    create_schema=s.RoadSegmentCreate,
-    update_schema=s.RoadSegmentUpdate,
-    read_schema=s.RoadSegmentRead,
-    label="道路路段",
-    slug="registry/road-segments",
-    resource="road_segment",
-    read_permission=REGISTRY_READ,
-    write_permission=REGISTRY_WRITE,
-    page_prefix="/registry/road-segments",
-    section=SECTION,
-    scope="unit_id",
-    columns=_placement(
+ROAD_SEGMENTS: Registry[RoadSegment, Any, Any, Any] = _placed_registry(
+    RoadSegment,
+    "道路路段",
+    "road-segments",
+    tags=s.PlaceTag,
+    columns=(
         Column("name", "路段名称"),
         Column("road.name", "所属道路"),
         Column("from_desc", "起点"),
@@ -515,21 +501,18 @@ ROAD_SEGMENTS: Registry[RoadSegment, Any, Any, Any] = Registry(
         Column("hazard", "隐患点"),
         Column("accident_prone", "事故多发"),
     ),
-    filters=_filters(
-        RoadSegment,
-        s.PlaceTag,
+    filters=(
         Filter("road_id", label="所属道路", type=int, options=road_options),
         Filter("hazard", label="隐患点"),
         Filter("accident_prone", label="事故多发"),
     ),
+    options={"road_id": road_options},
+    import_converters={"road_id": _by_name_or_id(Road, "道路")},
+    hooks=SegmentRules(),
+    eager=("unit", "road"),
     sortable=("name", "length_m", "updated_at"),
     default_sort="name",
     search=("name", "from_desc", "to_desc"),
-    choices={"tags": s.tag_choices(s.PlaceTag)},
-    options={"unit_id": units_in_scope, "road_id": road_options},
-    import_converters={"unit_id": unit_by_code, "road_id": _by_name_or_id(Road, "道路")},
-    hooks=SegmentRules(),
-    eager=("unit", "road"),
 )
 
 
@@ -540,42 +523,35 @@ class FacilityRules(PlacedRules):
     references = (("road_segment_id", RoadSegment, "路段"),)
 
 
-FACILITIES: Registry[Facility, Any, Any, Any] = Registry(
-    model=Facility,
-    create_schema=s.FacilityCreate,
-    update_schema=s.FacilityUpdate,
-    read_schema=s.FacilityRead,
-    label="实有交通设施",
-    slug="registry/facilities",
-    resource="facility",
-    read_permission=REGISTRY_READ,
-    write_permission=REGISTRY_WRITE,
-    page_prefix="/registry/facilities",
-    section=SECTION,
-    scope="unit_id",
-    columns=_placement(
+FACILITIES: Registry[Facility, Any, Any, Any] = _placed_registry(
+    Facility,
+    "实有交通设施",
+    "facilities",
+    tags=s.PlaceTag,
+    columns=(
         Column("name", "设施名称"),
         Column("kind", "设施类别"),
         Column("status", "状态"),
         Column("road_segment.name", "所在路段"),
         Column("installed_on", "设置日期", in_list=False),
     ),
-    filters=_filters(Facility, s.PlaceTag, Filter("kind"), Filter("status")),
-    sortable=("name", "kind", "status", "installed_on", "updated_at"),
-    default_sort="name",
-    search=("name",),
+    filters=(
+        Filter("kind"),
+        Filter("status"),
+    ),
     choices={
         "kind": FACILITY_KIND_LABELS,
         "status": FACILITY_STATUS_LABELS,
-        "tags": s.tag_choices(s.PlaceTag),
     },
-    options={"unit_id": units_in_scope, "road_segment_id": segment_options},
+    options={"road_segment_id": segment_options},
     import_converters={
-        "unit_id": unit_by_code,
         "road_segment_id": _by_name_or_id(RoadSegment, "路段"),
     },
     hooks=FacilityRules(),
     eager=("unit", "road_segment"),
+    sortable=("name", "kind", "status", "installed_on", "updated_at"),
+    default_sort="name",
+    search=("name",),
 )
 
 # Every registry of the module, in navigation order.
