@@ -340,6 +340,26 @@ def test_geojson_layers_are_scoped_and_boxed(as_user: ClientFactory) -> None:
         assert response.json()["detail"][0]["loc"] == ["query", "bbox"]
 
 
+def test_density_grid_counts_what_the_user_may_see(as_user: ClientFactory) -> None:
+    admin, lianchi = as_user("admin"), as_user("lc_dispatcher")
+    placed = admin.get(f"{VEHICLES}/geojson").json()["features"]
+    grid = admin.get(f"{VEHICLES}/density", params={"cell_m": 200}).json()
+    assert sum(f["properties"]["数量"] for f in grid["features"]) == len(placed)
+    assert max(f["properties"]["level"] for f in grid["features"]) == 1.0
+    ring = grid["features"][0]["geometry"]["coordinates"][0]
+    assert len(ring) == 5 and ring[0] == ring[-1]
+    # Another brigade counts only its own vehicles; bigger cells merge points, never lose them.
+    mine = lianchi.get(f"{VEHICLES}/density").json()["features"]
+    assert sum(f["properties"]["数量"] for f in mine) == 1
+    coarse = admin.get(f"{VEHICLES}/density", params={"cell_m": 5000}).json()["features"]
+    assert len(coarse) <= len(grid["features"])
+    assert sum(f["properties"]["数量"] for f in coarse) == len(placed)
+    for bad in ("50", "99999", "abc"):
+        response = admin.get(f"{VEHICLES}/density", params={"cell_m": bad})
+        assert response.status_code == 422, bad
+        assert response.json()["detail"][0]["loc"] == ["query", "cell_m"]
+
+
 # --- overdue lists, company roster, bulk loading ---------------------------------------------------------
 
 

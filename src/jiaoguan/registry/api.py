@@ -43,8 +43,26 @@ def _geojson_route(registry: Registry[Any, Any, Any, Any]) -> None:
     )
 
 
+CellSize = Annotated[int, Query(ge=100, le=5000, description="网格边长（米），100–5000")]
+
+
+def _density_route(registry: Registry[Any, Any, Any, Any]) -> None:
+    def density(db: Db, principal: Reader, cell_m: CellSize = 500) -> dict[str, Any]:
+        return service.density_layer(registry, db, principal, float(cell_m))
+
+    extras.add_api_route(
+        f"{registry.api_prefix}/density",
+        density,
+        methods=["GET"],
+        tags=[registry.label],
+        summary=f"{registry.label}分布热力网格（GeoJSON，数据权限内）",
+        name=f"{registry.name}_density",
+    )
+
+
 for _registry in ALL_REGISTRIES:
     _geojson_route(_registry)
+    _density_route(_registry)
 
 
 @extras.get(

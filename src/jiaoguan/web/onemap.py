@@ -80,6 +80,18 @@ def _registry(slug: str, title: str, colour: str) -> MapLayer:
     )
 
 
+def _density(slug: str, title: str, colour: str) -> MapLayer:
+    return MapLayer(
+        key=f"density-{slug}",
+        title=title,
+        group="分布热力",
+        url=f"/api/v1/registry/{slug}/density?cell_m=500",
+        permission=REGISTRY_READ,
+        style={"color": colour, "heat": True},
+        label_property="title",
+    )
+
+
 for _layer in (
     MapLayer(
         key="roads",
@@ -105,6 +117,8 @@ for _layer in (
     _area("brigade_area", "大队辖区", "#2563eb"),
     _area("police_district", "警务区", "#0891b2"),
     _area("grid", "网格", "#16a34a"),
+    _density("vehicles", "机动车分布（500米网格）", "#dc2626"),
+    _density("drivers", "驾驶人分布（500米网格）", "#ea580c"),
     _registry("vehicles", "机动车", "#dc2626"),
     _registry("drivers", "驾驶人", "#ea580c"),
     _registry("companies", "单位", "#9333ea"),

@@ -30,7 +30,7 @@ from jiaoguan.platform.errors import DomainError, Invalid
 AnyRegistry = Registry[Any, Any, Any, Any]
 ItemId = Annotated[int, Path(ge=1, le=MAX_INT, description="记录编号")]
 # Sub-paths a registry (or a module beside it) serves next to its records, such as map layers.
-FIXED_PATHS = ("export", "import", "import-template", "geojson")
+FIXED_PATHS = ("export", "import", "import-template", "geojson", "density")
 
 
 class RecordIdConvertor(StringConvertor):

@@ -42,6 +42,11 @@
     return L.geoJSON(null, {
       coordsToLatLng: function (c) { return show(c[0], c[1]); },
       style: function (feature) {
+        if (layer.style.heat) {
+          // Heat grids: the fuller the cell (level 0..1 from the server), the stronger the fill.
+          const level = (feature.properties || {}).level || 0;
+          return { color: layer.style.color, weight: 0.5, fillColor: layer.style.color, fillOpacity: 0.08 + 0.72 * level };
+        }
         if (layer.key !== "roads") return layer.style;
         const cls = (feature.properties || {}).road_class;
         return { color: layer.style.color, weight: roadWeights[cls] || 1.5, opacity: 0.85 };
