@@ -47,10 +47,12 @@ def main(argv: list[str]) -> int:
             if getattr(module, "ALSO_INTO", None):
                 copies.append((module.ALSO_INTO, figures))
             _write(module.NAME, figures)
+    merged = {target for target, _ in copies if target in produced}
     for target, figures in copies:
-        if target in produced:
-            extra = {k: v for k, v in figures.items() if k != "bench_seconds"}
-            _write(target, {**produced[target], **extra})
+        if target in produced:  # several modules may copy into one result: gather, then write once
+            produced[target].update({k: v for k, v in figures.items() if k != "bench_seconds"})
+    for target in sorted(merged):
+        _write(target, produced[target])
     return 0
 
 
