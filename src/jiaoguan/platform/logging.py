@@ -44,9 +44,11 @@ log = structlog.get_logger("jiaoguan")
 class RequestContextMiddleware:
     """Request id, client address and the CSRF cookie for every HTTP request; one access log line."""
 
-    def __init__(self, app: ASGIApp, cookie_secure: bool = True) -> None:
+    def __init__(self, app: ASGIApp, cookie_secure: bool = True, log_all: bool = True) -> None:
         self.app = app
         self.cookie_secure = cookie_secure
+        # False: only refused and failed requests get a line (the demo's simulation is chatty).
+        self.log_all = log_all
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -90,7 +92,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_with_headers)
         finally:
             elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
-            if not scope["path"].startswith("/static/"):
+            if not scope["path"].startswith("/static/") and (self.log_all or status >= 400):
                 log.info(
                     "request", method=info.method, path=info.path, status=status, ms=elapsed_ms
                 )

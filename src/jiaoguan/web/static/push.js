@@ -44,6 +44,8 @@
     newest = Math.max(newest, item.id);
   }
 
+  const MAX_TOASTS = 3;
+
   function toast(item) {
     if (!toasts) return;
     const box = document.createElement("div");
@@ -51,6 +53,8 @@
     box.setAttribute("role", "status");
     box.textContent = item.title;
     toasts.append(box);
+    // A busy command centre gets many steps a minute: keep the newest few, the bell has all.
+    while (toasts.children.length > MAX_TOASTS) toasts.firstElementChild.remove();
     setTimeout(function () { box.remove(); }, 6000);
   }
 
