@@ -12,6 +12,13 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from jiaoguan import __version__
+from jiaoguan.checkpoint import api as checkpoint_api
+from jiaoguan.checkpoint import pages as checkpoint_pages
+from jiaoguan.checkpoint import viid as checkpoint_viid
+from jiaoguan.checkpoint import watch_api as checkpoint_watch_api
+from jiaoguan.checkpoint import watch_pages as checkpoint_watch_pages
+from jiaoguan.command import api as command_api
+from jiaoguan.command import pages as command_pages
 from jiaoguan.config import Settings, get_settings
 from jiaoguan.geo import api as geo_api
 from jiaoguan.geo.address import api as address_api
@@ -92,7 +99,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     templates.env.globals["timezone"] = settings.timezone
     templates.env.globals["map_tile_url"] = settings.map_tile_url
     templates.env.globals["map_crs"] = settings.map_crs
-    app.add_middleware(RequestContextMiddleware, cookie_secure=settings.cookie_secure)
+    app.add_middleware(
+        RequestContextMiddleware,
+        cookie_secure=settings.cookie_secure,
+        log_all=settings.log_requests,
+    )
     install_error_handlers(app, render_error_page)
     missing = mount_static(app, settings.assets_dir)
     if missing:
@@ -115,7 +126,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         geo_api.router,
         registry_api.router,
         registry_pages.router,
+        command_api.api,
+        command_pages.pages,
         onemap.router,
+        checkpoint_api.router,
+        checkpoint_pages.router,
+        checkpoint_viid.router,
+        checkpoint_watch_api.router,
+        checkpoint_watch_pages.router,
         platform_pages.router,
     ):
         app.include_router(router)

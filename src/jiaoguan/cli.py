@@ -13,6 +13,8 @@ import uvicorn
 from rich.console import Console
 from rich.table import Table
 
+from jiaoguan.checkpoint.cli import checkpoint_app
+from jiaoguan.checkpoint.worker import worker_app
 from jiaoguan.config import Settings, get_settings
 from jiaoguan.geo.address.cli import address_app
 from jiaoguan.geo.cli import geo_app
@@ -26,6 +28,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
 app.add_typer(geo_app, name="geo")
 app.add_typer(address_app, name="address")
+app.add_typer(checkpoint_app, name="checkpoint")
+app.add_typer(worker_app, name="worker")
 console = Console()
 
 DEMO_PASSWORD_ENV = "JG_DEMO_PASSWORD"
@@ -99,6 +103,8 @@ def demo(
 ) -> None:
     """演示模式：建库、生成示范市组织与演示账号，并启动平台。"""
     os.environ["JG_DEMO"] = "1"
+    # The live simulation makes thousands of requests: show only refused or failed ones.
+    os.environ.setdefault("JG_LOG_REQUESTS", "false")
     get_settings.cache_clear()
     settings = get_settings()
     ensure_secret(settings)

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -41,9 +41,27 @@ class Settings(BaseSettings):
     lockout_minutes: int = Field(15, description="Minutes an account stays locked")
     log_json: bool = Field(False, description="Write logs as JSON lines instead of console text")
     log_level: str = Field("INFO", description="Log level")
+    log_requests: bool = Field(
+        True, description="One log line per request; false: only requests answered 4xx/5xx"
+    )
     workorder_check_seconds: float = Field(
         60.0, description="How often overdue work orders are escalated (0 disables)"
     )
+    command_check_seconds: float = Field(
+        15.0, description="How often late incident acceptance/arrival is reminded (0 disables)"
+    )
+    ingest_mode: Literal["local", "bus"] = Field(
+        "local", description="Pass ingest: in the receiving process, or via NATS partitions (bus)"
+    )
+    ingest_partitions: int = Field(
+        8, ge=1, le=1024, description="NATS partitions of the pass stream (hash of the plate)"
+    )
+
+    @model_validator(mode="after")
+    def _bus_for_partitions(self) -> Settings:
+        if self.ingest_mode == "bus" and not self.bus_url.startswith(("nats://", "tls://")):
+            raise ValueError("JG_INGEST_MODE=bus 需要 NATS：请同时设置 JG_BUS_URL=nats://主机:4222")
+        return self
 
 
 @lru_cache

@@ -6,6 +6,9 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
+from jiaoguan.checkpoint.demo import seed_checkpoints
+from jiaoguan.checkpoint.watch_demo import seed_restriction_rules
+from jiaoguan.command.demo import seed_command
 from jiaoguan.geo.address.service import seed_addresses
 from jiaoguan.platform.bootstrap import DemoAccount, seed_demo
 from jiaoguan.platform.workorders.demo import seed_work_orders
@@ -19,6 +22,9 @@ DEMO_SEEDERS: list[DemoSeeder] = []
 DEMO_SEEDERS.append(seed_addresses)  # divisions first: other seeders place things on addresses
 DEMO_SEEDERS.append(seed_work_orders)
 DEMO_SEEDERS.append(seed_registries)
+DEMO_SEEDERS.append(seed_command)
+DEMO_SEEDERS.append(seed_checkpoints)  # needs the road network (seed_city)
+DEMO_SEEDERS.append(seed_restriction_rules)  # needs the checkpoints
 
 
 def seed_everything(

@@ -1,5 +1,8 @@
 """Imports every module's models so that the metadata (and Alembic) sees all tables."""
 
+from jiaoguan.checkpoint import models as checkpoint_models
+from jiaoguan.checkpoint import watch_models as checkpoint_watch_models
+from jiaoguan.command import models as command_models
 from jiaoguan.geo import models as geo_models
 from jiaoguan.geo.address import models as address_models
 from jiaoguan.platform.audit import models as audit_models
@@ -15,6 +18,9 @@ __all__ = [
     "address_models",
     "audit_models",
     "auth_models",
+    "checkpoint_models",
+    "checkpoint_watch_models",
+    "command_models",
     "events_models",
     "geo_models",
     "push_models",

@@ -17,6 +17,11 @@ from starlette.responses import StreamingResponse
 PUBLIC_PATHS = frozenset({"/api/v1/auth/token", "/healthz", "/readyz", "/api/docs"})
 # Pages a stranger must be able to open (the login form and its submission).
 PUBLIC_PAGES = frozenset({"/login"})
+# Device protocol routes (GA/T 1400 VIID) authenticate with HTTP Digest and `User-Identify`, not
+# sessions or bearer tokens: `endpoints()` leaves them out of the session/token suites and
+# `device_endpoints()` gives them to tests/checkpoint/test_viid_routes.py, which checks that every
+# one refuses a caller without device credentials.
+DEVICE_PREFIXES = ("/VIID/",)
 # An id no seeded or fuzzed table reaches: writes aimed at it touch nothing.
 MISSING_ID = 987654321
 _PARAM = re.compile(r"{([^}:]+)(?::[^}]*)?}")
@@ -36,6 +41,10 @@ class Endpoint:
     @property
     def is_api(self) -> bool:
         return self.path.startswith("/api/")
+
+    @property
+    def is_device(self) -> bool:
+        return self.path.startswith(DEVICE_PREFIXES)
 
     @property
     def is_public(self) -> bool:
@@ -126,12 +135,15 @@ def _is_stream_class(value: Any) -> bool:
     return isinstance(value, type) and issubclass(value, StreamingResponse)
 
 
-def endpoints(app: FastAPI) -> list[Endpoint]:
-    """Every method of every FastAPI route (API and pages), HEAD/OPTIONS aside."""
+def endpoints(app: FastAPI, *, devices: bool = False) -> list[Endpoint]:
+    """Every method of every FastAPI route (API and pages), HEAD/OPTIONS aside; device protocol
+    routes only when asked for."""
     found: list[Endpoint] = []
     for context in _route_contexts(app):
         original = getattr(context, "original_route", context)
         if not isinstance(original, APIRoute):
+            continue
+        if not devices and context.path_format.startswith(DEVICE_PREFIXES):
             continue
         extra = context.openapi_extra or {}
         for method in sorted(context.methods or ()):
@@ -148,6 +160,10 @@ def endpoints(app: FastAPI) -> list[Endpoint]:
                 )
             )
     return found
+
+
+def device_endpoints(app: FastAPI) -> list[Endpoint]:
+    return [e for e in endpoints(app, devices=True) if e.is_device]
 
 
 def api_endpoints(app: FastAPI) -> list[Endpoint]:

@@ -32,6 +32,9 @@ def run_simulate(
     if out.exists() and any(out.iterdir()):
         console.print(f"[red]输出目录 {out} 不为空，请指定新目录[/red]")
         return 2
+    # Modules' batch scenarios register themselves on import.
+    import jiaoguan.checkpoint.traffic_sim  # noqa: F401
+
     started = time.perf_counter()
     columns = (
         TextColumn("{task.description}"),

@@ -203,6 +203,8 @@ async def wait_ready(client: httpx.AsyncClient, timeout: float = 60.0) -> None:
 async def run_live(
     url: str, speed: float, password: str, names: list[str], size: CitySize, seed: int
 ) -> RunReport:
+    from jiaoguan.checkpoint import scenario as _checkpoint  # noqa: F401 - VIID pass traffic
+    from jiaoguan.command import scenario as _command  # noqa: F401 - officers, incidents
     from jiaoguan.sim import scenarios as _scenarios  # noqa: F401 - registers the built-in ones
 
     city = generate_city(seed, size)

@@ -24,11 +24,22 @@ def _planned(key: str, title: str, icon: str, summary: str) -> NavItem:
 NAVIGATION: list[NavItem] = [
     NavItem("home", "首页", "ti-home", "/"),
     NavItem("map", "一张图", "ti-map", "/map", permission="geo.read"),
-    _planned(
+    NavItem(
         "command",
         "智慧指挥",
         "ti-map-2",
-        "一张图指挥：警情接入、警力实时定位、就近派警、两级指挥、手机端出警、响应时效统计。",
+        "/command",
+        summary="一张图指挥：警情接入、警力实时定位、就近派警、两级指挥、手机端出警、响应时效统计。",
+        children=(
+            NavItem("command_board", "指挥台", "ti-map-2", "/command/board", "command.read"),
+            NavItem(
+                "incidents", "警情列表", "ti-list-details", "/command/incidents", "command.read"
+            ),
+            NavItem("intake", "接警登记", "ti-phone-plus", "/command/intake", "command.intake"),
+            NavItem("force", "警力", "ti-users-group", "/command/force", "command.read"),
+            NavItem("command_stats", "统计", "ti-chart-bar", "/command/stats", "command.read"),
+            NavItem("officer_phone", "手机端", "ti-device-mobile", "/m/officer", "command.respond"),
+        ),
     ),
     _planned(
         "duty",
@@ -36,11 +47,46 @@ NAVIGATION: list[NavItem] = [
         "ti-calendar-time",
         "岗点（一二三级岗）、巡逻线、班次排班、离岗/迟到/早退检测与勤务考核。",
     ),
-    _planned(
+    NavItem(
         "checkpoint",
         "缉查布控",
         "ti-car",
-        "GA/T 1400 卡口过车接入、轨迹查询、布控库、实时预警与拦截处置、套牌与闯禁行分析。",
+        "/checkpoint/checkpoints",
+        permission="checkpoint.read",
+        summary="GA/T 1400 卡口过车接入、轨迹查询、布控库、实时预警与拦截处置、套牌与闯禁行分析。",
+        children=(
+            NavItem(
+                "checkpoints", "卡口", "ti-camera", "/checkpoint/checkpoints", "checkpoint.read"
+            ),
+            NavItem(
+                "passes", "过车查询", "ti-list-search", "/checkpoint/passes", "checkpoint.query"
+            ),
+            NavItem("trajectory", "轨迹", "ti-route", "/checkpoint/trajectory", "checkpoint.query"),
+            NavItem(
+                "co_travel",
+                "同行分析",
+                "ti-users-group",
+                "/checkpoint/co-travel",
+                "checkpoint.query",
+            ),
+            NavItem("health", "卡口状态", "ti-heartbeat", "/checkpoint/health", "checkpoint.read"),
+            NavItem(
+                "viid_devices",
+                "接入设备",
+                "ti-plug-connected",
+                "/checkpoint/devices",
+                "checkpoint.write",
+            ),
+            NavItem("watches", "布控", "ti-eye", "/checkpoint/watches", "checkpoint.read"),
+            NavItem("alerts", "预警", "ti-alert-triangle", "/checkpoint/alerts", "checkpoint.read"),
+            NavItem(
+                "restriction_rules",
+                "禁行规则",
+                "ti-ban",
+                "/checkpoint/restriction-rules",
+                "checkpoint.read",
+            ),
+        ),
     ),
     _planned(
         "traffic",

@@ -25,7 +25,8 @@
   const roadWeights = { motorway: 5, trunk: 4.5, primary: 4, secondary: 3, tertiary: 2.5 };
 
   function popup(layer, props) {
-    const rows = Object.keys(props || {}).slice(0, 8).map(function (k) {
+    // Keys starting with "_" are styling hints for the map, not data to show.
+    const rows = Object.keys(props || {}).filter(function (k) { return k[0] !== "_"; }).slice(0, 8).map(function (k) {
       const v = props[k];
       return v === null || v === undefined || typeof v === "object" ? "" :
         "<tr><td class='text-secondary pe-2'>" + escape(k) + "</td><td>" + escape(String(v)) + "</td></tr>";
@@ -51,8 +52,10 @@
         const cls = (feature.properties || {}).road_class;
         return { color: layer.style.color, weight: roadWeights[cls] || 1.5, opacity: 0.85 };
       },
-      pointToLayer: function (_, latlng) {
-        return L.circleMarker(latlng, { radius: 5, color: layer.style.color || "#2563eb", weight: 1, fillOpacity: 0.7 });
+      pointToLayer: function (feature, latlng) {
+        // A feature may carry its own colour and opacity (officers by status, stale fixes faded).
+        const p = feature.properties || {};
+        return L.circleMarker(latlng, { radius: p._radius || 5, color: p._color || layer.style.color || "#2563eb", weight: 1, fillOpacity: p._opacity || 0.7 });
       },
       onEachFeature: function (feature, leaflet) { leaflet.bindPopup(function () { return popup(layer, feature.properties); }); },
     });

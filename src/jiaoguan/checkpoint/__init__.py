@@ -1,0 +1,1 @@
+"""Checkpoint surveillance and interception (缉查布控): checkpoints, passes, VIID, watchlists, alerts."""
