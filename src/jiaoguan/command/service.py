@@ -222,6 +222,36 @@ def _log(
     record(db, actor, action, kind, ref, detail=audit)
 
 
+def _dispatch_step(
+    db: Session,
+    actor: Principal | None,
+    row: IncidentDispatch,
+    action: str,
+    text: str,
+    event: type[ev.DispatchEvent],
+    *,
+    now: dt.datetime,
+    **fields: Any,
+) -> None:
+    """One step of one officer's dispatch: timeline and audit entry, and its event."""
+    incident = row.incident
+    _log(
+        db, actor, incident, action, text, now=now, dispatch=row,
+        resource=("incident_dispatch", row.id),
+    )  # fmt: skip
+    emit(
+        db,
+        event(
+            **_event_fields(incident, actor),
+            dispatch_id=row.id,
+            officer_id=row.officer_id,
+            dispatch_state=row.state.value,
+            at=now,
+            **fields,
+        ),
+    )
+
+
 def _notify_centres(
     db: Session, incident: Incident, title: str, body: str, level: str = "info"
 ) -> None:
@@ -981,26 +1011,8 @@ def dispatch(
     for row, officer in zip(created, officers, strict=True):
         eta = f"，预计 {_minutes(row.eta_s)} 到达" if row.eta_s is not None else ""
         text = f"派 {officer.name}（{officer.code}）{eta}" + (f"：{row.note}" if row.note else "")
-        _log(
-            db,
-            principal,
-            incident,
-            "dispatch",
-            text,
-            now=now,
-            dispatch=row,
-            resource=("incident_dispatch", row.id),
-        )
-        emit(
-            db,
-            ev.OfficerDispatched(
-                **_event_fields(incident, principal),
-                dispatch_id=row.id,
-                officer_id=officer.id,
-                dispatch_state=row.state.value,
-                at=now,
-                eta_s=row.eta_s,
-            ),
+        _dispatch_step(
+            db, principal, row, "dispatch", text, ev.OfficerDispatched, now=now, eta_s=row.eta_s
         )
         _notify_officer(
             db,
@@ -1118,27 +1130,8 @@ def step(
         text += f"：{row.result}"
     if action == "close" and result:
         text += f"：{result.strip()}"
-    _log(
-        db,
-        principal,
-        incident,
-        action,
-        text,
-        now=now,
-        dispatch=row,
-        resource=("incident_dispatch", row.id),
-    )
-    emit(
-        db,
-        ev.DispatchStepped(
-            **_event_fields(incident, principal),
-            dispatch_id=row.id,
-            officer_id=officer.id,
-            dispatch_state=row.state.value,
-            at=now,
-            step=action,
-            auto=auto,
-        ),
+    _dispatch_step(
+        db, principal, row, action, text, ev.DispatchStepped, now=now, step=action, auto=auto
     )
     level = "success" if action in ("arrive", "close") else "info"
     title = f"{incident.number} {officer.name}{label}"
@@ -1167,26 +1160,9 @@ def _withdraw(
     db.refresh(row)
     officer = row.officer
     _set_status(db, officer, _free_status(db, officer, row.id), now)
-    _log(
-        db,
-        principal,
-        incident,
-        "withdraw",
-        f"撤回 {officer.name}：{reason}",
-        now=now,
-        dispatch=row,
-        resource=("incident_dispatch", row.id),
-    )
-    emit(
-        db,
-        ev.DispatchStepped(
-            **_event_fields(incident, principal),
-            dispatch_id=row.id,
-            officer_id=officer.id,
-            dispatch_state=row.state.value,
-            at=now,
-            step="withdraw",
-        ),
+    text = f"撤回 {officer.name}：{reason}"
+    _dispatch_step(
+        db, principal, row, "withdraw", text, ev.DispatchStepped, now=now, step="withdraw"
     )
     _notify_officer(db, officer, f"派警已撤回：{incident.number}", reason, "warning")
 
@@ -1308,28 +1284,10 @@ def remind(db: Session, item: Overdue, *, now: dt.datetime | None = None) -> boo
     incident, officer = row.incident, row.officer
     what = "签收" if item.step == "accept" else "到场"
     text = f"{officer.name}超时未{what}（已超 {_minutes(item.late_s)}）"
-    _log(
-        db,
-        None,
-        incident,
-        "remind",
-        text,
-        now=now,
-        dispatch=row,
-        resource=("incident_dispatch", row.id),
-    )
-    emit(
-        db,
-        ev.DispatchOverdue(
-            **_event_fields(incident, None),
-            dispatch_id=row.id,
-            officer_id=officer.id,
-            dispatch_state=row.state.value,
-            at=now,
-            step=item.step,
-            late_s=item.late_s,
-        ),
-    )
+    _dispatch_step(
+        db, None, row, "remind", text, ev.DispatchOverdue,
+        now=now, step=item.step, late_s=item.late_s,
+    )  # fmt: skip
     _notify_officer(db, officer, f"请尽快{what}：{incident.number}", incident.place, "danger")
     _notify_centres(db, incident, f"{incident.number} {text}", incident.place, "warning")
     return True
