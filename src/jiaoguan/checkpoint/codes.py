@@ -4,6 +4,7 @@ legacy HPYS / CSYS colour codes, and the canonical plate colours of the vehicle 
 from __future__ import annotations
 
 from jiaoguan.registry.models import PlateColor
+from jiaoguan.registry.schemas import VEHICLE_CLASS_FAMILIES
 
 # GA/T 1400 ColorType: plate colour and vehicle colour of pass records are stored in this code.
 COLOR_LABELS: dict[str, str] = {
@@ -94,21 +95,6 @@ PLATE_CLASS_LABELS: dict[str, str] = {
     "99": "其他号牌",
 }
 
-VEHICLE_CLASS_PREFIXES: dict[str, str] = {
-    "K": "客车",
-    "H": "货车",
-    "Q": "牵引车",
-    "Z": "专项作业车",
-    "D": "电车",
-    "M": "摩托车",
-    "N": "三轮汽车",
-    "T": "拖拉机",
-    "J": "轮式机械",
-    "G": "全挂车",
-    "B": "半挂车",
-    "X": "其他",
-}
-
 
 def colour_label(code: str | None) -> str:
     return COLOR_LABELS.get(code or "", code or "")
@@ -121,4 +107,4 @@ def plate_class_label(code: str | None) -> str:
 def vehicle_class_label(code: str | None) -> str:
     if not code:
         return ""
-    return f"{code} {VEHICLE_CLASS_PREFIXES.get(code[0], '')}".strip()
+    return f"{code} {VEHICLE_CLASS_FAMILIES.get(code[0], '')}".strip()
