@@ -30,6 +30,7 @@ from jiaoguan.platform.audit import api as audit_api
 from jiaoguan.platform.auth import api as auth_api
 from jiaoguan.platform.auth import pages as auth_pages
 from jiaoguan.platform.auth import service as auth_service
+from jiaoguan.platform.collector import tune_garbage_collector
 from jiaoguan.platform.db import Database
 from jiaoguan.platform.deps import csrf_check
 from jiaoguan.platform.errors import install_error_handlers, status_message
@@ -83,6 +84,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_json)
+    tune_garbage_collector()
     app = FastAPI(
         title="智慧交管平台 Jiaoguan API",
         version=__version__,

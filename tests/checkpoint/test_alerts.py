@@ -9,6 +9,7 @@ import datetime as dt
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
+from jiaoguan.checkpoint import observers
 from jiaoguan.checkpoint.watch_models import Alert, AlertKind, AlertSighting, AlertUnit
 from jiaoguan.platform.auth.models import User
 from jiaoguan.platform.db import utcnow
@@ -23,9 +24,13 @@ WATCHES = "/api/v1/checkpoint/watches"
 ALERTS = "/api/v1/checkpoint/alerts"
 
 
-def _active_watch(as_user: ClientFactory, plate: str, kind: str = "stolen") -> int:
+def _active_watch(
+    as_user: ClientFactory, plate: str, kind: str = "stolen", starts: dt.datetime | None = None
+) -> int:
     ends = (utcnow() + dt.timedelta(days=3)).isoformat()
     body = {"plate_no": plate, "kind": kind, "reason": "被盗车辆，见案件 2026-77", "ends_at": ends}
+    if starts is not None:
+        body["starts_at"] = starts.isoformat()
     watch = as_user("dispatcher").post(WATCHES, json=body).json()
     decided = as_user("leader").post(f"{WATCHES}/{watch['id']}/decision", json={"approve": True})
     assert decided.status_code == 200, decided.text
@@ -208,13 +213,18 @@ def test_restriction_rule_raises_an_alert_in_its_hours(
 ) -> None:
     checkpoints = add_checkpoints(app)
     dispatcher_unit = unit(app, "130600")
+    # Ten minutes ago, in a window of an hour either side (over midnight if need be); an hour
+    # and a half ago is outside it and still recent enough to be raised.
+    beijing = dt.timezone(dt.timedelta(hours=8))
+    day = (utcnow() - dt.timedelta(minutes=10)).astimezone(beijing).replace(microsecond=0)
+    night = day - dt.timedelta(minutes=90)
     rule = {
         "name": "主城区货车禁行",
         "target": "trucks",
         "vehicle_classes": ["H1", "H2"],
         "checkpoint_codes": [checkpoints[1].code],
-        "start_time": "07:00",
-        "end_time": "22:00",
+        "start_time": f"{day - dt.timedelta(hours=1):%H:%M}",
+        "end_time": f"{day + dt.timedelta(hours=1):%H:%M}",
         "weekdays": "1234567",
         "exempt_plates": ["冀F00H01"],
         "unit_id": dispatcher_unit.id,
@@ -226,11 +236,6 @@ def test_restriction_rule_raises_an_alert_in_its_hours(
         json={**rule, "start_time": "25:00", "name": "坏规则"},
     )
     assert bad.status_code == 422
-    beijing = dt.timezone(dt.timedelta(hours=8))
-    day = (utcnow().astimezone(beijing) - dt.timedelta(days=1)).replace(
-        hour=10, minute=0, second=0, microsecond=0
-    )
-    night = day.replace(hour=23)
     ingest(
         app,
         pass_of(checkpoints[1], "冀F00H02", day, vehicle_class="H11"),  # in force: alert
@@ -288,3 +293,17 @@ def test_a_second_car_on_a_registered_plate_raises_a_clone_alert(app: FastAPI) -
         assert alert is not None and alert.plate_no == plate
         assert f"登记为 {brand}" in alert.title
         assert [s.note for s in alert.sightings] == ["车辆与登记不符"] * 3
+
+
+def test_hits_on_old_passes_are_counted_not_raised(app: FastAPI, as_user: ClientFactory) -> None:
+    """A history load or a device's backlog: no interception order for a car seen hours ago."""
+    checkpoints = add_checkpoints(app)
+    _active_watch(as_user, "冀F24680", starts=utcnow() - dt.timedelta(days=1))
+    before = observers.STALE_HITS["watch"]
+    old = utcnow() - observers.LIVE_FOR - dt.timedelta(minutes=5)
+    assert ingest(app, pass_of(checkpoints[0], "冀F24680", old)) == 1
+    assert _count(app, select(func.count(Alert.id))) == 0
+    assert observers.STALE_HITS["watch"] == before + 1
+    # The same vehicle seen now is raised.
+    ingest(app, pass_of(checkpoints[1], "冀F24680", utcnow()))
+    assert _count(app, select(func.count(Alert.id))) == 1

@@ -8,14 +8,17 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from click.testing import Result
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from jiaoguan.checkpoint.ingest import Ingestor
 from jiaoguan.checkpoint.legacy import LegacyFileError, load_file
-from jiaoguan.checkpoint.models import PassRecordRow
+from jiaoguan.checkpoint.models import Checkpoint, PassRecordRow
+from jiaoguan.checkpoint.watch_models import Alert, Watch, WatchKind, WatchStatus
 from jiaoguan.cli import app as cli
+from jiaoguan.platform.db import utcnow
 from tests.checkpoint.conftest import Gates
 from tests.conftest import ClientFactory
 
@@ -96,9 +99,9 @@ def test_unusable_files(app: FastAPI, gates: Gates, tmp_path: Path) -> None:
         load_file(other, ingestor)
 
 
-def test_cli_load(
-    app: FastAPI, gates: Gates, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _cli_load(
+    app: FastAPI, gates: Gates, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *options: str
+) -> Result:
     from jiaoguan.config import get_settings
 
     path = tmp_path / "passes.csv"
@@ -106,12 +109,43 @@ def test_cli_load(
     monkeypatch.setenv("JG_DATABASE_URL", app.state.db.url)
     get_settings.cache_clear()
     try:
-        result = CliRunner().invoke(cli, ["checkpoint", "load", str(path)])
+        return CliRunner().invoke(cli, ["checkpoint", "load", str(path), *options])
     finally:
         get_settings.cache_clear()
+
+
+def test_cli_load(
+    app: FastAPI, gates: Gates, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = _cli_load(app, gates, tmp_path, monkeypatch)
     assert result.exit_code == 0, result.output
     assert "新入库" in result.output and "拒收" in result.output
     assert len(_rows(app)) == 3
+
+
+def test_cli_load_observed_raises_no_interception_for_old_passes(
+    app: FastAPI, gates: Gates, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """History sent to the matchers: a watched plate seen days ago is reported, not dispatched."""
+    with app.state.db.transaction() as db:
+        checkpoint = db.get_one(Checkpoint, gates.a.id)
+        db.add(
+            Watch(
+                plate_no="冀F12345",
+                kind=WatchKind.stolen,
+                status=WatchStatus.active,
+                reason="被盗车辆",
+                starts_at=dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
+                ends_at=utcnow() + dt.timedelta(days=30),
+                unit_id=checkpoint.unit_id,
+                applicant_name="测试",
+            )
+        )
+    result = _cli_load(app, gates, tmp_path, monkeypatch, "--observe")
+    assert result.exit_code == 0, result.output
+    assert "已超过时效未生成拦截预警" in result.output and "checkpoint analyse" in result.output
+    with app.state.db.sessions() as db:
+        assert db.scalar(select(func.count(Alert.id))) == 0
 
 
 def test_import_api(app: FastAPI, gates: Gates, as_user: ClientFactory) -> None:

@@ -186,19 +186,32 @@ def _add_sightings(db: Session, alert: Alert, hit: Hit, sites: CheckpointSites) 
 
 
 def raise_hit(
-    db: Session, sites: CheckpointSites, hit: Hit, now: dt.datetime | None = None
+    db: Session,
+    sites: CheckpointSites,
+    hit: Hit,
+    now: dt.datetime | None = None,
+    opened: dict[str, Alert] | None = None,
 ) -> Outcome:
-    """Group the hit onto its open alert, or raise a new one (in the caller's transaction)."""
+    """Group the hit onto its open alert, or raise a new one (in the caller's transaction).
+    `opened`: the alerts this transaction has raised or grouped onto already, by group key."""
     now = now or utcnow()
     last = hit.last
-    current = _open_alert(db, hit.group_key, last.passed_at - GROUP_WINDOW)
+    since = last.passed_at - GROUP_WINDOW
+    current = opened.get(hit.group_key) if opened is not None else None
+    if current is None or current.last_seen_at < since:
+        current = _open_alert(db, hit.group_key, since)
     if current is not None:
+        if opened is not None:
+            opened[hit.group_key] = current
         added = _add_sightings(db, current, hit, sites)
         if added:
             current.hit_count += added
             current.updated_at = now
         return Outcome(current.id, False, added)
-    return _create(db, sites, hit, now)
+    outcome = _create(db, sites, hit, now)
+    if opened is not None:
+        opened[hit.group_key] = db.get_one(Alert, outcome.alert_id)
+    return outcome
 
 
 def _create(db: Session, sites: CheckpointSites, hit: Hit, now: dt.datetime) -> Outcome:
@@ -342,7 +355,12 @@ def _local(value: dt.datetime) -> str:
 def raise_hits(
     db: Session, sites: CheckpointSites, hits: Sequence[Hit], now: dt.datetime | None = None
 ) -> list[Outcome]:
-    return [raise_hit(db, sites, hit, now) for hit in hits]
+    """Raise or group a batch of hits. The session does not flush before each look-up (the
+    pending sightings and updates go to the database together at commit, a few statements
+    instead of a few per hit); the alerts touched earlier in the batch are found in `opened`."""
+    opened: dict[str, Alert] = {}
+    with db.no_autoflush:
+        return [raise_hit(db, sites, hit, now, opened) for hit in hits]
 
 
 # --- reading ---------------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
@@ -14,8 +15,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from jiaoguan.checkpoint import observers
 from jiaoguan.checkpoint.ingest import Ingestor, ingestor_of
 from jiaoguan.checkpoint.legacy import LegacyFileError, LoadReport, count_rows, load_file
+from jiaoguan.checkpoint.watch_models import ALERT_KIND_LABELS, AlertKind
 from jiaoguan.config import get_settings
 from jiaoguan.platform import migrate
 from jiaoguan.platform.db import Database
@@ -24,7 +27,7 @@ checkpoint_app = typer.Typer(help="缉查布控：过车数据导入与分析", 
 console = Console()
 
 
-def _report(report: LoadReport) -> None:
+def _report(report: LoadReport, stale: Counter[str]) -> None:
     table = Table(title="导入结果")
     table.add_column("项目")
     table.add_column("数量", justify="right")
@@ -33,7 +36,15 @@ def _report(report: LoadReport) -> None:
     table.add_row("重复（已入库）", str(report.duplicates))
     for reason, count in report.rejected.most_common():
         table.add_row(f"拒收：{reason}", str(count))
+    for kind, count in stale.most_common():
+        label = ALERT_KIND_LABELS[AlertKind(kind)]
+        table.add_row(f"比中（{label}），已超过时效未生成拦截预警", str(count))
     console.print(table)
+    if stale:
+        console.print(
+            f"过车时间早于 {observers.LIVE_FOR.total_seconds() / 3600:g} 小时的比中不再派发拦截；"
+            "可用 jiaoguan checkpoint analyse 离线研判。"
+        )
     for error in report.errors[:10]:
         console.print(f"[yellow]第 {error['row']} 条：{error['reason']}[/yellow]")
 
@@ -66,6 +77,7 @@ def load(
         MofNCompleteColumn(),
         TimeElapsedColumn(),
     )
+    stale_before = Counter(observers.STALE_HITS)
     try:
         with Progress(*columns, console=console) as progress:
             task = progress.add_task(f"导入 {file.name}", total=count_rows(file))
@@ -75,7 +87,7 @@ def load(
         raise typer.Exit(1) from exc
     finally:
         (database or ingestor.database).dispose()
-    _report(report)
+    _report(report, observers.STALE_HITS - stale_before)
     if report.rows and not report.stored and not report.duplicates:
         raise typer.Exit(1)
 

@@ -278,6 +278,21 @@ def as_row(record: PassRecord) -> tuple[Any, ...]:
     )
 
 
+def _sqlite_rows(batch: list[PassRecord]) -> list[tuple[Any, ...]]:
+    # Devices stamp passes to the second: a batch holds far fewer distinct times than passes.
+    texts = {at: sqlite_time(at) for at in {r.passed_at for r in batch}}
+    rest = _AFTER_TIME
+    return [(r.record_id, texts[r.passed_at], *rest(r)) for r in batch]
+
+
+def _unique(batch: list[PassRecord]) -> list[PassRecord]:
+    """The batch with each (record_id, passed_at) once, its first record kept."""
+    unique: dict[tuple[str, dt.datetime], PassRecord] = {}
+    for record in batch:
+        unique.setdefault((record.record_id, record.passed_at), record)
+    return batch if len(unique) == len(batch) else list(unique.values())
+
+
 def partition_name(day: dt.date) -> str:
     return f"pass_record_p{day:%Y%m%d}"
 
@@ -303,12 +318,7 @@ class Ingestor:
         if not records:
             return IngestResult()
         batch = list(records)
-        if len({(r.record_id, r.passed_at) for r in batch}) != len(batch):
-            unique: dict[tuple[str, dt.datetime], PassRecord] = {}
-            for record in batch:
-                unique.setdefault((record.record_id, record.passed_at), record)
-            batch = list(unique.values())
-        with self._lock:
+        with self._lock, self.database.write_gate():
             new = self._write_sqlite(batch) if self._is_sqlite else self._write_postgres(batch)
         result = IngestResult(len(new), len(records) - len(new), new)
         if new:
@@ -319,8 +329,7 @@ class Ingestor:
     # SQLite --------------------------------------------------------------------------------------
 
     def _write_sqlite(self, batch: list[PassRecord]) -> list[PassRecord]:
-        rest = _AFTER_TIME
-        rows = [(r.record_id, sqlite_time(r.passed_at), *rest(r)) for r in batch]
+        rows = _sqlite_rows(batch)
         raw = self.database.engine.raw_connection()  # the DBAPI connection: no ORM, no Core
         try:
             for _attempt in range(5):
@@ -328,8 +337,11 @@ class Ingestor:
                     raw.commit()
                     return batch
                 raw.rollback()
-                # Some keys exist: find them, store the rest. A concurrent writer may store a
+                # Some keys were repeated in the batch or exist: keep each key's first record
+                # and find the stored ones, then store the rest. A concurrent writer may store a
                 # key between the look-up and the insert; then the count differs: go round again.
+                if len(unique := _unique(batch)) < len(batch):
+                    batch, rows = unique, _sqlite_rows(unique)
                 existing = self._existing_sqlite(raw, rows)
                 keep = [i for i, row in enumerate(rows) if (row[0], row[1]) not in existing]
                 fresh = [rows[i] for i in keep]
@@ -396,6 +408,7 @@ class Ingestor:
         self._partitions.update(missing)
 
     def _write_postgres(self, batch: list[PassRecord]) -> list[PassRecord]:
+        batch = _unique(batch)  # both copies of a repeated key would count as stored
         self.ensure_partitions({r.passed_at.astimezone(UTC).date() for r in batch})
         with self.database.engine.begin() as conn:
             raw = conn.connection.driver_connection

@@ -7,6 +7,7 @@ undoes or blocks the ingest: the passes are stored already.
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import threading
 import time
@@ -44,7 +45,7 @@ from jiaoguan.checkpoint.watch_models import (
     RestrictionTarget,
     WatchKind,
 )
-from jiaoguan.platform.db import Database
+from jiaoguan.platform.db import Database, utcnow
 from jiaoguan.platform.logging import log
 from jiaoguan.platform.workorders.models import WorkOrderPriority
 
@@ -56,6 +57,14 @@ WATCH_PRIORITY = {
 }
 SITES_POLL_S = 60.0
 REGISTRY_RELOAD_S = 3600.0
+# Watch and restriction hits are raised as interception alerts only while the vehicle may still
+# be near: a history load (`jiaoguan checkpoint load --observe`) or a device's backlog after an
+# outage would otherwise flood the command centre with orders to stop cars seen days ago. Older
+# hits are counted (STALE_HITS, the load report, the log); `checkpoint analyse` lists them.
+# Clone findings are raised whatever the age of their evidence: the plate is still cloned.
+LIVE_FOR = dt.timedelta(hours=2)
+STALE_HITS: collections.Counter[str] = collections.Counter()  # by alert kind, in this process
+_STALE_LOCK = threading.Lock()
 
 
 def _sites(database: Database) -> CheckpointSites:
@@ -68,11 +77,27 @@ def _sites(database: Database) -> CheckpointSites:
 _RAISING = threading.Lock()
 
 
-def _raise(database: Database, hits: Sequence[alerts.Hit]) -> list[alerts.Outcome]:
+def _live(hits: Sequence[alerts.Hit]) -> list[alerts.Hit]:
+    """The hits on passes recent enough to intercept; the others are counted and logged."""
+    cutoff = utcnow() - LIVE_FOR
+    live = [hit for hit in hits if hit.last.passed_at >= cutoff]
+    if len(live) < len(hits):
+        stale = collections.Counter(h.kind.value for h in hits if h.last.passed_at < cutoff)
+        with _STALE_LOCK:
+            STALE_HITS.update(stale)
+        log.info("stale checkpoint hits not raised", **stale)
+    return live
+
+
+def _raise(
+    database: Database, hits: Sequence[alerts.Hit], *, live_only: bool = True
+) -> list[alerts.Outcome]:
+    if live_only:
+        hits = _live(hits)
     if not hits:
         return []
     sites = _sites(database)
-    with _RAISING, database.transaction() as db:
+    with _RAISING, database.write_gate(), database.transaction() as db:
         return alerts.raise_hits(db, sites, hits)
 
 
@@ -237,7 +262,8 @@ class CloneObserver:
             with self._lock:
                 detector = self.detector()
                 findings = detector.observe(passes)
-            _raise(self.database, [clone_hit(detector.sites, f) for f in findings])
+            hits = [clone_hit(detector.sites, f) for f in findings]
+            _raise(self.database, hits, live_only=False)
 
         _guarded("clone", work)
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -76,6 +77,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # 32 MB of page cache instead of 2 MB: bulk inserts into indexed tables (passes, positions)
     # keep their index pages in memory; the cache only grows as far as it is used.
     cursor.execute("PRAGMA cache_size=-32768")
+    # Copy the WAL back into the database every 64 MB instead of every 4 MB: a page that several
+    # commits change (index pages under a stream of inserts) is copied once, not each time; pass
+    # ingest runs about a third faster. Readers find their pages in the WAL index either way.
+    cursor.execute("PRAGMA wal_autocheckpoint=16384")
     cursor.close()
 
 
@@ -99,6 +104,14 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._write_gate = threading.RLock()
+
+    def write_gate(self) -> AbstractContextManager[object]:
+        """Held by this process's hot writers (pass ingest, alert raising, the outbox relay) around
+        their write transactions. SQLite has one writer at a time and its busy handler waits by
+        sleeping with a growing back-off (up to 100 ms a try), so a writer that keeps coming back
+        starves the others; queued on a lock they take turns at once. PostgreSQL needs none."""
+        return self._write_gate if self.is_sqlite else nullcontext()
 
     @property
     def is_sqlite(self) -> bool:

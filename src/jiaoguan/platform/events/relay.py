@@ -135,10 +135,11 @@ class OutboxRelay:
         return [(row.id, row.subject, row.payload) for row in session.execute(query)]
 
     def _mark(self, session: Session, ids: list[int]) -> None:
-        session.execute(
-            update(OutboxEntry).where(OutboxEntry.id.in_(ids)).values(published_at=utcnow())
-        )
-        session.commit()
+        with self.database.write_gate():
+            session.execute(
+                update(OutboxEntry).where(OutboxEntry.id.in_(ids)).values(published_at=utcnow())
+            )
+            session.commit()
 
     async def _prune_now_and_then(self) -> None:
         now = time.monotonic()
