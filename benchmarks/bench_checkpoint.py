@@ -43,6 +43,7 @@ from jiaoguan.checkpoint import observers, queries
 from jiaoguan.checkpoint.clones import Registered, detect_clones, score_detections
 from jiaoguan.checkpoint.digest import client_authorization, digest_ha1
 from jiaoguan.checkpoint.ingest import Ingestor, PassRecord, ingestor_of, make_pass, sqlite_time
+from jiaoguan.checkpoint.legacy import LOAD_BATCH
 from jiaoguan.checkpoint.models import Checkpoint, DeviceKind, Lane, ViidDevice
 from jiaoguan.checkpoint.traffic_sim import TrafficSim, impossible_pairs, motor_vehicle_objects
 from jiaoguan.checkpoint.travel import CheckpointSites
@@ -62,7 +63,7 @@ DEVICE_ID = "13060000005030009999"
 DEVICE_PASSWORD = "bench-viid-2026"
 INGEST_DAYS = 3  # demo city: ~270 k passes a day
 CLONE_DAYS = 7
-BATCH = 5_000
+BATCH = LOAD_BATCH  # what `jiaoguan checkpoint load` stores per transaction; the raw baseline too
 VIID_BATCH = 1_000
 VIID_PASSES = 100_000
 PROBES = 200  # alert-latency samples
