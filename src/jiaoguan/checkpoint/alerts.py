@@ -82,6 +82,11 @@ class AlertRaised(Event, subject="checkpoint.alert_raised"):
     title: str
     match_kind: str
     next_checkpoint_ids: list[int] = Field(default_factory=list)
+    # The same checkpoints with their place ({"id", "name", "lon", "lat"}), for subscribers
+    # that look for officers near them (command) without reading this module's tables.
+    next_checkpoints: list[dict[str, Any]] = Field(default_factory=list)
+    # The units whose members (and subtrees) were told already.
+    told_unit_paths: list[str] = Field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -243,11 +248,8 @@ def _create(db: Session, sites: CheckpointSites, hit: Hit, now: dt.datetime) -> 
     alert.hit_count = _add_sightings(db, alert, hit, sites) or 1
     nexts = sites.downstream(last.checkpoint_id, NEXT_WITHIN_S) if i is not None else []
     told = _tell_units(db, alert, sites, unit_path, nexts)
-    alert.detail = {
-        **alert.detail,
-        "next_checkpoints": [_site(sites, c) for c in nexts],
-        "notified_units": told,
-    }
+    ahead = [_site(sites, c) for c in nexts]
+    alert.detail = {**alert.detail, "next_checkpoints": ahead, "notified_units": list(told)}
     where = sites.names[i] if i is not None else "未登记卡口"
     order = workorders.open_work_order(
         db,
@@ -276,6 +278,8 @@ def _create(db: Session, sites: CheckpointSites, hit: Hit, now: dt.datetime) -> 
             title=alert.title,
             match_kind=hit.match_kind,
             next_checkpoint_ids=nexts,
+            next_checkpoints=ahead,
+            told_unit_paths=list(told.values()),
             unit_path=unit_path,
         ),
     )
@@ -295,10 +299,11 @@ def _site(sites: CheckpointSites, checkpoint_id: int) -> dict[str, Any]:
 
 def _tell_units(
     db: Session, alert: Alert, sites: CheckpointSites, unit_path: str, nexts: list[int]
-) -> list[int]:
+) -> dict[int, str]:
     """Notify the checkpoint's unit once (its members, and the command centres above it) and,
     person by person, the members of the next checkpoints' units (so a centre above them is not
-    told the same alert again); record every unit as one of the alert's units."""
+    told the same alert again); record every unit as one of the alert's units. Returns the
+    units told (id → path)."""
     targets: dict[int, str] = {alert.unit_id: unit_path}
     for checkpoint_id in nexts:
         j = sites.index(checkpoint_id)
@@ -330,7 +335,7 @@ def _tell_units(
             level=level,
             kind="checkpoint_alert",
         )
-    return list(targets)
+    return targets
 
 
 def _members(db: Session, unit_paths: list[str]) -> list[tuple[int, str]]:

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 from sqlalchemy.orm import Session
 
+from jiaoguan.command import interception as _interception  # noqa: F401 - alert subscriber
 from jiaoguan.command import jobs as _jobs  # noqa: F401 - registers the reminder loop
 from jiaoguan.command import service, stats, views
 from jiaoguan.command import subscribers as _subscribers  # noqa: F401 - bus intake
