@@ -122,19 +122,30 @@ def status_response(
 class ViidRefused(Exception):
     """A request we answer with an error status (and for 401 a fresh Digest challenge)."""
 
-    def __init__(self, http_status: int, code: int, message: str, *, stale: bool = False) -> None:
+    def __init__(
+        self,
+        http_status: int,
+        code: int,
+        message: str,
+        *,
+        stale: bool = False,
+        challenge: bool = False,
+    ) -> None:
         super().__init__(message)
         self.http_status = http_status
         self.code = code
         self.message = message
         self.stale = stale
+        # The first step of every Digest registration, not a failure worth an operator's look.
+        self.challenge = challenge
 
     def response(self, request: Request) -> Response:
         headers: dict[str, str] = {}
         if self.http_status == 401:
             headers["WWW-Authenticate"] = digest.challenge(_secret(request), stale=self.stale)
         ident = request.headers.get("user-identify", "")
-        log.info("viid refused", path=request.url.path, device=ident, reason=self.message)
+        report = log.debug if self.challenge else log.info
+        report("viid refused", path=request.url.path, device=ident, reason=self.message)
         return status_response(
             request.url.path, self.code, ident, self.message, self.http_status, **headers
         )
@@ -201,7 +212,7 @@ def authenticate(
             if register or device.expires_at is None or device.expires_at <= now:
                 device.registered_at = now
         elif register:
-            raise ViidRefused(401, INVALID_OPERATION, "注册须进行摘要认证")
+            raise ViidRefused(401, INVALID_OPERATION, "注册须进行摘要认证", challenge=True)
         else:
             if not claimed:
                 raise ViidRefused(401, INVALID_OPERATION, "缺少 User-Identify 头或摘要认证")
