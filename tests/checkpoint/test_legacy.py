@@ -15,11 +15,11 @@ from typer.testing import CliRunner
 
 from jiaoguan.checkpoint.ingest import Ingestor
 from jiaoguan.checkpoint.legacy import LegacyFileError, load_file
-from jiaoguan.checkpoint.models import Checkpoint, PassRecordRow
-from jiaoguan.checkpoint.watch_models import Alert, Watch, WatchKind, WatchStatus
+from jiaoguan.checkpoint.models import PassRecordRow
+from jiaoguan.checkpoint.watch_models import Alert
 from jiaoguan.cli import app as cli
-from jiaoguan.platform.db import utcnow
 from tests.checkpoint.conftest import Gates
+from tests.checkpoint.watch_support import add_watch
 from tests.conftest import ClientFactory
 
 LEGACY_CSV = """GCXH,KKBH,FXLX,CDH,GCSJ,HPHM,HPZL,HPYS,CLLX,CLPP,CSYS,CLSD
@@ -127,20 +127,7 @@ def test_cli_load_observed_raises_no_interception_for_old_passes(
     app: FastAPI, gates: Gates, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """History sent to the matchers: a watched plate seen days ago is reported, not dispatched."""
-    with app.state.db.transaction() as db:
-        checkpoint = db.get_one(Checkpoint, gates.a.id)
-        db.add(
-            Watch(
-                plate_no="冀F12345",
-                kind=WatchKind.stolen,
-                status=WatchStatus.active,
-                reason="被盗车辆",
-                starts_at=dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
-                ends_at=utcnow() + dt.timedelta(days=30),
-                unit_id=checkpoint.unit_id,
-                applicant_name="测试",
-            )
-        )
+    add_watch(app, "冀F12345", gates.a.id, dt.datetime(2026, 11, 1, tzinfo=dt.UTC))
     result = _cli_load(app, gates, tmp_path, monkeypatch, "--observe")
     assert result.exit_code == 0, result.output
     assert "已超过时效未生成拦截预警" in result.output and "checkpoint analyse" in result.output

@@ -11,7 +11,9 @@ from sqlalchemy import select
 
 from jiaoguan.checkpoint.ingest import PassRecord, ingestor_of, make_pass
 from jiaoguan.checkpoint.models import Checkpoint
+from jiaoguan.checkpoint.watch_models import Watch, WatchKind, WatchStatus
 from jiaoguan.platform.auth.models import OrgUnit
+from jiaoguan.platform.db import utcnow
 
 # Three checkpoints about 1–2 km apart (well within five minutes of each other), in three units.
 SITES = [
@@ -32,6 +34,24 @@ def add_checkpoints(app: FastAPI) -> list[Checkpoint]:
         db.add_all(rows)
         db.flush()
         return rows
+
+
+def add_watch(app: FastAPI, plate: str, checkpoint_id: int, starts: dt.datetime) -> None:
+    """An approved stolen-vehicle watch from `starts` for a month after now, owned by the unit of
+    the checkpoint."""
+    with app.state.db.transaction() as db:
+        db.add(
+            Watch(
+                plate_no=plate,
+                kind=WatchKind.stolen,
+                status=WatchStatus.active,
+                reason="被盗车辆",
+                starts_at=starts,
+                ends_at=utcnow() + dt.timedelta(days=30),
+                unit_id=db.get_one(Checkpoint, checkpoint_id).unit_id,
+                applicant_name="测试",
+            )
+        )
 
 
 def unit(app: FastAPI, code: str) -> OrgUnit:

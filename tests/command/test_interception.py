@@ -8,7 +8,6 @@ import datetime as dt
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from jiaoguan.checkpoint.watch_models import Watch, WatchKind, WatchStatus
 from jiaoguan.command import interception
 from jiaoguan.command.interception import Place, officers_near
 from jiaoguan.command.models import Officer, OfficerStatus
@@ -18,7 +17,7 @@ from jiaoguan.platform.auth.models import User, UserKind
 from jiaoguan.platform.db import utcnow
 from jiaoguan.platform.events import OutboxEntry, decode_event
 from jiaoguan.platform.push.models import Notification
-from tests.checkpoint.watch_support import add_checkpoints, ingest, pass_of, unit
+from tests.checkpoint.watch_support import add_checkpoints, add_watch, ingest, pass_of, unit
 
 NOW = dt.datetime(2026, 11, 24, 8, 0, tzinfo=dt.UTC)
 PLACE = Place(id=1, name="东风路卡口", lon=115.4750, lat=38.8700)
@@ -66,19 +65,7 @@ def _officer_near(app: FastAPI, lon: float, lat: float) -> int:
 def test_an_alert_event_tells_the_officer_near_the_next_checkpoint_once(app: FastAPI) -> None:
     checkpoints = add_checkpoints(app)
     user_id = _officer_near(app, 115.4755, 38.8702)  # beside 东风路卡口, next after 朝阳大街
-    with app.state.db.transaction() as db:
-        db.add(
-            Watch(
-                plate_no="冀F86420",
-                kind=WatchKind.stolen,
-                status=WatchStatus.active,
-                reason="被盗车辆",
-                starts_at=utcnow() - dt.timedelta(days=1),
-                ends_at=utcnow() + dt.timedelta(days=3),
-                unit_id=checkpoints[0].unit_id,
-                applicant_name="测试",
-            )
-        )
+    add_watch(app, "冀F86420", checkpoints[0].id, utcnow() - dt.timedelta(days=1))
     assert ingest(app, pass_of(checkpoints[0], "冀F86420", utcnow())) == 1
     with app.state.db.sessions() as db:
         entry = db.scalar(select(OutboxEntry).where(OutboxEntry.subject == interception.SUBJECT))
