@@ -22,11 +22,12 @@ from sqlalchemy import select
 
 from jiaoguan.app import create_app
 from jiaoguan.platform.auth.models import OrgUnit, User
+from jiaoguan.platform.auth.service import principal_of
 from jiaoguan.platform.errors import Invalid
 from jiaoguan.platform.events import NatsBus
 from jiaoguan.platform.push import notify, notify_in
 from jiaoguan.platform.push.hub import hub_of
-from jiaoguan.platform.push.service import ancestor_paths
+from jiaoguan.platform.push.service import ancestor_paths, sees
 from tests.conftest import ClientFactory, make_settings
 from tests.support.databases import NATS_ENV, PostgresTemplate, SqliteTemplate, need_service
 from tests.support.live_server import LiveServer
@@ -65,6 +66,26 @@ def test_a_notice_reaches_its_unit_and_the_units_above_only(
     assert mine & set(_titles(as_user("jx_officer"))) == mine
     assert mine & set(_titles(as_user("dispatcher"))) == {"竞秀大队通知", "全支队通知"}
     assert mine & set(_titles(as_user("lc_officer"))) == {"全支队通知"}
+
+
+def test_a_notice_for_a_desk_reaches_only_the_holders_of_its_permission(
+    app: FastAPI, as_user: ClientFactory
+) -> None:
+    """The command module's incident steps go to the brigade's dispatch desk, not to every
+    officer of the brigade; listing (SQL) and the live stream (`sees`) agree."""
+    item = notify(
+        app, title="派警台通知", unit_path=_path_of(app, "130602"), permission="command.dispatch"
+    )
+    assert "派警台通知" in _titles(as_user("jx_dispatcher"))
+    assert "派警台通知" in _titles(as_user("admin"))  # every permission
+    assert "派警台通知" not in _titles(as_user("jx_officer"))
+    with app.state.db.sessions() as db:
+        users = {u.username: u for u in db.scalars(select(User))}
+        assert sees(principal_of(users["jx_dispatcher"]), item)
+        assert not sees(principal_of(users["jx_officer"]), item)
+    with pytest.raises(Invalid) as caught:
+        notify(app, title="x", unit_path="/", permission="no.such")
+    assert caught.value.field == ["permission"]
 
 
 def test_unread_count_and_a_read_mark_that_never_goes_back(

@@ -255,21 +255,22 @@ def _dispatch_step(
 def _notify_centres(
     db: Session, incident: Incident, title: str, body: str, level: str = "info"
 ) -> None:
-    """The handling centre, and the area's brigade when the detachment handles it (一级 → 大队)."""
-    link = f"/command/incidents/{incident.id}"
-    notify_in(
-        db,
-        title=title,
-        body=body,
-        link=link,
-        unit_path=incident.handling_unit.path,
-        level=level,
-        kind="command",
-    )
+    """The handling centre, and the area's brigade when the detachment handles it (一级 → 大队);
+    only their dispatch desks (the officers of a brigade are told about their own dispatches)."""
     area = incident.area_unit
+    units = [incident.handling_unit]
     if area is not None and area.id != incident.handling_unit_id:
+        units.append(area)
+    for unit in units:
         notify_in(
-            db, title=title, body=body, link=link, unit_path=area.path, level=level, kind="command"
+            db,
+            title=title,
+            body=body,
+            link=f"/command/incidents/{incident.id}",
+            unit_path=unit.path,
+            level=level,
+            kind="command",
+            permission=COMMAND_DISPATCH,
         )
 
 

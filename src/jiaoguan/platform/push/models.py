@@ -26,6 +26,8 @@ class Notification(Base):
     user_id: Mapped[int | None] = mapped_column(
         ForeignKey("app_user.id", ondelete="CASCADE"), index=True
     )
+    # Set for an item meant for the holders of this permission only (a unit's dispatch desk).
+    permission: Mapped[str | None] = mapped_column(String(64))
 
 
 class NotificationSeen(Base):

@@ -22,6 +22,7 @@ class NotificationRead(BaseModel):
     link: str | None
     unit_path: str
     user_id: int | None
+    permission: str | None = None
 
 
 class NotificationPage(BaseModel):

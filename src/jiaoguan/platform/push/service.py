@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from jiaoguan.platform.auth.permissions import PERMISSIONS
 from jiaoguan.platform.auth.service import Principal
 from jiaoguan.platform.db import Database
 from jiaoguan.platform.errors import Invalid
@@ -29,6 +30,8 @@ def sees(principal: Principal, item: NotificationRead) -> bool:
     """A notice reaches the members of its unit and everyone whose scope covers that unit."""
     if item.user_id is not None and item.user_id != principal.user_id:
         return False
+    if item.permission is not None and not principal.can(item.permission):
+        return False
     return principal.unit_path.startswith(item.unit_path) or item.unit_path.startswith(
         principal.unit_path
     )
@@ -36,8 +39,10 @@ def sees(principal: Principal, item: NotificationRead) -> bool:
 
 def visible_to(principal: Principal) -> ColumnElement[bool]:
     """`sees` as SQL, for listing and for replaying what a reconnecting browser missed."""
+    held = [name for name in PERMISSIONS if principal.can(name)]
     return and_(
         or_(Notification.user_id.is_(None), Notification.user_id == principal.user_id),
+        or_(Notification.permission.is_(None), Notification.permission.in_(held)),
         or_(
             Notification.unit_path.in_(ancestor_paths(principal.unit_path)),
             Notification.unit_path.startswith(principal.unit_path, autoescape=True),
@@ -55,6 +60,7 @@ def notify_in(
     user_id: int | None = None,
     level: str = "info",
     kind: str = "general",
+    permission: str | None = None,
 ) -> Notification:
     """Store a notification and push it live once the caller's transaction commits."""
     if level not in LEVELS:
@@ -63,6 +69,8 @@ def notify_in(
         raise Invalid("通知标题不能为空", ["title"])
     if not (unit_path.startswith("/") and unit_path.endswith("/")):
         raise Invalid("通知的单位路径格式不正确", ["unit_path"])
+    if permission is not None and permission not in PERMISSIONS:
+        raise Invalid(f"未知的权限：{permission}", ["permission"])
     row = Notification(
         title=title.strip()[:200],
         body=body[:1000],
@@ -71,6 +79,7 @@ def notify_in(
         user_id=user_id,
         level=level,
         kind=kind[:32],
+        permission=permission,
     )
     db.add(row)
     db.flush()
