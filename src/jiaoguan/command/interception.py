@@ -139,8 +139,10 @@ def handle(app: FastAPI, item: Event) -> int:
     nearby = officers_near(
         tracker_of(app).snapshot(), alert.next_checkpoints, utcnow(), alert.told_unit_paths
     )
-    with database.transaction() as db:
-        if not handled_once(db, CONSUMER, item.id) or not nearby:
+    if not nearby:
+        return 0  # nothing to write: most alerts, most of the time
+    with database.write_gate(), database.transaction() as db:
+        if not handled_once(db, CONSUMER, item.id):
             return 0
         return tell(db, alert, nearby)
 
