@@ -24,6 +24,7 @@ from jiaoguan.geo import api as geo_api
 from jiaoguan.geo.address import api as address_api
 from jiaoguan.geo.address import pages as address_pages
 from jiaoguan.platform import pages as platform_pages
+from jiaoguan.platform import wal as _wal  # noqa: F401 - registers the WAL checkpoint loop
 from jiaoguan.platform.admin import api as admin_api
 from jiaoguan.platform.admin import pages as admin_pages
 from jiaoguan.platform.audit import api as audit_api
