@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from jiaoguan.command.models import Officer
-from jiaoguan.command.recommend import RecommendConfig
+from jiaoguan.command.recommend import RecommendConfig, distance_text
 from jiaoguan.command.tracker import STATUS_CODE, OfficerSnapshot, tracker_of
 from jiaoguan.geo.coords import haversine_many
 from jiaoguan.platform.db import Database, utcnow
@@ -95,10 +95,6 @@ def officers_near(
     return sorted(best.values(), key=lambda n: n.metres)[:MAX_TOLD]
 
 
-def _distance_text(metres: float) -> str:
-    return f"{metres / 1000:.1f} 公里" if metres >= 1000 else f"{metres:.0f} 米"
-
-
 def tell(db: Session, alert: AlertAhead, nearby: list[Nearby]) -> int:
     """One notice per officer with an account; returns how many were told."""
     officers = {
@@ -118,7 +114,7 @@ def tell(db: Session, alert: AlertAhead, nearby: list[Nearby]) -> int:
             db,
             title=f"前出拦截：{alert.plate}",
             body=f"{alert.title}。车辆可能驶向{near.place.name}，"
-            f"你距该卡口约 {_distance_text(near.metres)}，请前出拦截并报告指挥中心。",
+            f"你距该卡口约{distance_text(near.metres)}，请前出拦截并报告指挥中心。",
             unit_path=officer.unit.path,
             user_id=officer.user_id,
             level="danger",

@@ -86,7 +86,7 @@ def format_duration(seconds: float) -> str:
     return f"约{minutes}分{secs:02d}秒" if secs else f"约{minutes}分钟"
 
 
-def _distance_text(metres: float) -> str:
+def distance_text(metres: float) -> str:
     return f"{metres / 1000:.1f}公里" if metres >= 1000 else f"{metres:.0f}米"
 
 
@@ -332,7 +332,7 @@ def _reason(
         if seconds is not None
         else f"{config.eta_limit_s / 60:.0f}分钟内无法经道路到达"
     )
-    return f"{where}，直线{_distance_text(straight)}，{travel}，定位{format_duration(age)}前，可派"
+    return f"{where}，直线{distance_text(straight)}，{travel}，定位{format_duration(age)}前，可派"
 
 
 def _gaps(
